@@ -1,0 +1,34 @@
+# Two commands on a fresh Debian machine: `make crawl` and `make test` (see README.md).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+REPLICAS := tests/replicas
+
+.PHONY: setup crawl test bench-extract db-start db-stop db-status clean
+
+$(STAMP): pyproject.toml scripts/install-system-deps
+	./scripts/install-system-deps
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## End-to-end: embedded DB + every outlet replica + every spider, then a per-outlet summary.
+crawl: setup
+	$(VENV)/bin/newscrawler crawl --replicas $(REPLICAS)
+
+## The whole test suite (starts its own embedded DB; MONGO_URI=… runs it against a real mongod).
+test: setup
+	$(PY) -m pytest -q
+
+db-start: setup
+	$(VENV)/bin/newscrawler db start
+db-stop: setup
+	$(VENV)/bin/newscrawler db stop
+db-status: setup
+	$(VENV)/bin/newscrawler db status
+
+clean:
+	rm -rf $(VENV) data build *.egg-info .pytest_cache

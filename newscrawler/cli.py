@@ -1,0 +1,182 @@
+"""`newscrawler` command line: embedded database, crawls with a summary, extraction.
+
+    newscrawler db start|stop|status
+    newscrawler crawl [OUTLET …] [--replicas DIR]   # all outlets; --replicas: against local replicas
+    newscrawler extract FILE [FILE …] [--url URL] | --jsonl MANIFEST | -
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Against a replica on loopback the politeness delays only slow the run; AutoThrottle stays on.
+REPLICA_SETTINGS = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0.01", "AUTOTHROTTLE_MAX_DELAY": "0.5",
+                    "STORE_FLUSH_INTERVAL": "1", "LOG_LEVEL": "WARNING"}
+
+
+def _settings() -> Any:
+    from scrapy.utils.project import get_project_settings
+
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings")
+    return get_project_settings()
+
+
+def _embedded(settings: Any) -> Any:
+    from newscrawler.store.embedded import EmbeddedServer
+
+    return EmbeddedServer(Path(settings.get("NEWSCRAWLER_DATA_DIR")), settings.getint("EMBEDDED_DB_PORT"))
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    server = _embedded(_settings())
+    if args.action == "start":
+        print(f"embedded database running at {server.start()} (data: {server.data_dir})")
+    elif args.action == "stop":
+        print("stopped" if server.stop() else "not running")
+    else:
+        running = server.running()
+        print(f"{'running' if running else 'stopped'}: {server.uri} pid={server.pid()} data={server.data_dir}")
+        return 0 if running else 3
+    return 0
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    headers = ["outlet", "pages", "new", "updated", "unchanged", "duplicate", "errors", "elapsed", "finish"]
+    lines = [[
+        r["outlet"], str(r.get("pages_fetched", 0)), *(str(r.get("articles", {}).get(k, 0))
+                                                       for k in ("new", "updated", "unchanged", "duplicate")),
+        str(r.get("error_count", 0)), f"{r.get('elapsed_s', 0):.1f}s", str(r.get("failed") or r.get("finish_reason")),
+    ] for r in rows]
+    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(headers)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)),
+           "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
+    return "\n".join(out)
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from newscrawler.outlets import all_outlets
+    from newscrawler.replica import ReplicaServer
+    from newscrawler.scrapy_ext.connection import resolve_mongo_uri
+    from newscrawler.store import ArticleStore
+
+    settings = _settings()
+    names = args.outlets or list(all_outlets())
+    uri = resolve_mongo_uri(settings)  # starts the embedded server once, shared by every crawl
+    env = {**os.environ, "MONGO_URI": uri}
+    batch = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    servers: dict[str, ReplicaServer] = {}
+    failed = 0
+    try:
+        if args.replicas:
+            for name in names:
+                root = Path(args.replicas) / name
+                if not (root / "site").is_dir():
+                    print(f"{name}: no replica at {root}; skipped", file=sys.stderr)
+                    continue
+                servers[name] = ReplicaServer(root).start()
+            names = [n for n in names if n in servers]
+        for name in names:
+            command = [sys.executable, "-m", "scrapy", "crawl", name, "-a", f"crawl_id={name}-{batch}"]
+            if name in servers:
+                command += ["-a", f"base_url={servers[name].origin}"]
+                for key, value in REPLICA_SETTINGS.items():
+                    command += ["-s", f"{key}={value}"]
+            print(f"crawling {name}{' (replica ' + servers[name].origin + ')' if name in servers else ''} …",
+                  flush=True)
+            code = subprocess.call(command, cwd=PROJECT_DIR, env=env)
+            failed += code != 0
+    finally:
+        for server in servers.values():
+            server.stop()
+    store = ArticleStore.open(uri, settings.get("MONGO_DATABASE"))
+    rows = [r for name in names if (r := store.runs.find_one({"_id": f"{name}-{batch}"}))]
+    print()
+    print(format_table(rows))
+    total = store.articles.count_documents({})
+    print(f"\n{total} articles in {settings.get('MONGO_DATABASE')} at {uri}")
+    missing = set(names) - {r["outlet"] for r in rows}
+    return 1 if failed or missing else 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from newscrawler.extract import ExtractionError, extract_article
+
+    def run_one(path: str, url: str | None) -> dict[str, Any]:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        article = extract_article(data, url or (Path(path).resolve().as_uri() if path != "-" else "about:blank"),
+                                  args.outlet)
+        return article_json(article)
+
+    jobs: list[tuple[str, str | None]] = []
+    if args.jsonl:
+        for line in Path(args.jsonl).read_text("utf-8").splitlines():
+            if line.strip():
+                entry = json.loads(line)
+                jobs.append((entry["file"], entry.get("url")))
+    else:
+        jobs = [(f, args.url) for f in args.files]
+    if not jobs:
+        print("newscrawler extract: no input files", file=sys.stderr)
+        return 2
+    batch = len(jobs) > 1 or bool(args.jsonl)
+    status = 0
+    for path, url in jobs:
+        try:
+            result = run_one(path, url)
+        except (OSError, ExtractionError) as exc:
+            status = 1
+            if not batch:
+                print(f"newscrawler extract: {path}: {exc}", file=sys.stderr)
+                return 1
+            result = {"error": str(exc)}
+        if batch:
+            result = {"file": path, **result}
+        print(json.dumps(result, ensure_ascii=False, indent=None if batch else 2))
+    return status
+
+
+def article_json(article: Any) -> dict[str, Any]:
+    def iso(value: datetime | None) -> str | None:
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+    return {
+        "url": article.url, "canonical_url": article.canonical_url, "outlet": article.outlet,
+        "title": article.title, "text": article.text, "published_at": iso(article.published_at),
+        "modified_at": iso(article.modified_at), "authors": article.authors, "language": article.language,
+        "section": article.section, "tags": article.tags, "image_url": article.image_url,
+        "source_name": article.source_name,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="newscrawler", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    db = sub.add_parser("db", help="manage the embedded database (used when MONGO_URI is unset)")
+    db.add_argument("action", choices=["start", "stop", "status"])
+    db.set_defaults(func=cmd_db)
+    crawl = sub.add_parser("crawl", help="run outlet spiders one after another and print a summary")
+    crawl.add_argument("outlets", nargs="*", help="outlet names (default: all)")
+    crawl.add_argument("--replicas", metavar="DIR", help="crawl the local replicas under DIR instead of the real sites")
+    crawl.set_defaults(func=cmd_crawl)
+    extract = sub.add_parser("extract", help="extract article fields from saved HTML, as JSON")
+    extract.add_argument("files", nargs="*", help="HTML files, or - for stdin")
+    extract.add_argument("--url", help="the page's URL (single file)")
+    extract.add_argument("--outlet", help="outlet name (default: looked up from the URL)")
+    extract.add_argument("--jsonl", metavar="MANIFEST", help='lines of {"file": …, "url": …}')
+    extract.set_defaults(func=cmd_extract)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

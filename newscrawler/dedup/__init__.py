@@ -1,0 +1,1 @@
+"""Dedup keys: canonical URLs, article keys and content fingerprints (pure functions)."""

@@ -1,0 +1,199 @@
+"""Article extraction as a plain function of (html, url, outlet): no Scrapy, no database.
+
+The crawl, the `newscrawler extract` CLI and the fixture tests all call `extract_article`, so it
+can also run in a process pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+
+from lxml import etree
+from lxml.html import HtmlElement, document_fromstring
+
+from newscrawler.article import Article
+from newscrawler.extract.body import clean_lines, generic_text
+from newscrawler.extract.boilerplate import prune_regions
+from newscrawler.extract.decode import UndecodableError, decode_html
+from newscrawler.extract.metadata import PageMetadata, read_metadata
+from newscrawler.normalise.dates import find_text_dates, parse_machine_date
+from newscrawler.normalise.language import detect_language
+from newscrawler.normalise.text import clean_whitespace, match_key
+from newscrawler.outlets import Outlet, all_outlets, outlet_for_url
+
+__all__ = ["ExtractionError", "extract_article"]
+
+log = logging.getLogger(__name__)
+
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:•»«]\s+|\s+::\s+")
+_GENERIC_SITE_WORDS = frozenset(match_key(w) for w in (
+    "نيوز", "news", "وكالة", "شبكة", "جريدة", "صحيفة", "موقع", "قناة", "tv", "المحرر", "محرر", "admin",
+    "editor", "فريق التحرير", "هيئة التحرير", "staff", "desk", "agency", "agencies", "وكالات",
+))
+MAX_HTML_CHARS = 5_000_000  # larger pages are not articles; refuse rather than stall a worker
+
+
+class ExtractionError(ValueError):
+    """The input cannot yield an article (undecodable, not HTML, or no body text)."""
+
+
+def _site_name_keys(meta: PageMetadata, outlet: Outlet | None) -> set[str]:
+    names = list(meta.site_names)
+    if outlet:
+        names += [outlet.display_name, outlet.name, *outlet.domains]
+    names += [o.display_name for o in all_outlets().values()]
+    return {k for k in (match_key(n) for n in names) if k}
+
+
+def _clean_title(meta: PageMetadata, site_keys: set[str]) -> str:
+    for candidate in meta.title_candidates:
+        parts = [p for p in _TITLE_SEPARATORS.split(candidate) if p.strip()]
+        kept = [p for p in parts if match_key(p) not in site_keys and not any(
+            match_key(p) and match_key(p) in k for k in site_keys if len(match_key(p)) > 3)]
+        if len(parts) > 1 and meta.h1 and any(match_key(p) == match_key(meta.h1) for p in parts):
+            return meta.h1.strip()
+        title = " - ".join(kept).strip() if len(kept) < len(parts) else candidate.strip()
+        if title:
+            return title
+    return ""
+
+
+def _is_person(name: str, site_keys: set[str]) -> bool:
+    key = match_key(name)
+    if not key or key in site_keys or any(key in s or s in key for s in site_keys if len(s) > 3):
+        return False
+    words = key.split()
+    if any(w in _GENERIC_SITE_WORDS for w in words) or key in _GENERIC_SITE_WORDS:
+        return False
+    return 1 <= len(words) <= 5 and not key.startswith("http")
+
+
+def _people(names: list[str], site_keys: set[str]) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        for part in re.split(r"\s*(?:,|،| و | and )\s*", name):
+            part = re.sub(r"^(?:By|بقلم|كتب)\s*[:：]?\s*", "", part.strip(), flags=re.I).strip()
+            if part and _is_person(part, site_keys) and part not in out:
+                out.append(part)
+    return out
+
+
+def _first_machine_date(values: list[str], tz: str, now: datetime) -> datetime | None:
+    for value in values:
+        parsed = parse_machine_date(value, tz)
+        if parsed and parsed <= now + timedelta(days=1):
+            return parsed
+    return None
+
+
+def _text_date(tree_text: list[str], tz: str, now: datetime) -> datetime | None:
+    for chunk in tree_text:
+        for found in find_text_dates(chunk, tz, now):
+            if found.value <= now + timedelta(days=1):
+                return found.value
+    return None
+
+
+def _date_region_texts(tree: HtmlElement, h1: HtmlElement | None) -> list[str]:
+    """Texts where a page prints its own date: date-classed elements, then what follows the h1."""
+    texts: list[str] = []
+    for el in tree.xpath(
+        '//*[contains(translate(@class, "DATEIMPUBLSH", "dateimpublsh"), "date") or contains(@class, "time")'
+        ' or contains(@class, "publish") or contains(@class, "posted") or contains(@class, "meta")]'
+    ):
+        if any(a.tag in ("aside", "footer", "nav") or "comment" in (a.get("class") or "") or "side" in (
+                a.get("class") or "") or "related" in (a.get("class") or "") for a in el.iterancestors()):
+            continue
+        texts.append(" ".join(el.itertext()))
+    if h1 is not None:
+        following = []
+        for el in h1.itersiblings():
+            following.append(" ".join(el.itertext()))
+            if len(following) > 4:
+                break
+        texts.extend(following)
+    return texts
+
+
+def parse_html(text: str) -> HtmlElement:
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str input with an XML declaration
+    try:
+        return document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"not parseable as HTML: {exc}") from exc
+
+
+def extract_article(
+    html: bytes | str,
+    url: str,
+    outlet: Outlet | str | None = None,
+    *,
+    content_type: str | None = None,
+    fetched_at: datetime | None = None,
+) -> Article:
+    """Extract the article in `html` fetched from `url`.
+
+    `outlet` (a registry name or Outlet) adds its pruning rules and timezone; None looks it up by
+    URL. Raises ExtractionError when there is no article to extract.
+    """
+    if isinstance(outlet, str):
+        from newscrawler.outlets import get_outlet
+
+        outlet = get_outlet(outlet)
+    outlet = outlet or outlet_for_url(url)
+    now = fetched_at or datetime.now(UTC)
+    tz = outlet.timezone if outlet else "Asia/Baghdad"
+    try:
+        text, _encoding = decode_html(html, content_type)
+    except UndecodableError as exc:
+        raise ExtractionError(str(exc)) from exc
+    if len(text) > MAX_HTML_CHARS:
+        raise ExtractionError(f"page too large for an article ({len(text)} characters)")
+    if not re.search(r"<\s*(html|body|p|div|article)\b", text[:200_000], re.I):
+        raise ExtractionError("no HTML markup found")
+    tree = parse_html(text)
+
+    meta = read_metadata(tree, url)
+    site_keys = _site_name_keys(meta, outlet)
+    title = _clean_title(meta, site_keys)
+    h1_el = next(iter(tree.iter("h1")), None)
+    published = _first_machine_date(meta.published, tz, now)
+    modified = _first_machine_date(meta.modified, tz, now)
+    if published is None:
+        published = _text_date(_date_region_texts(tree, h1_el), tz, now)
+
+    prune_regions(tree, protect=None)
+    prune = list(outlet.prune_xpaths) if outlet else []
+    lines = generic_text(tree, url, prune)
+    drop_keys = frozenset(match_key(x) for x in (outlet.drop_lines if outlet else ())) | frozenset(site_keys)
+    body = clean_lines(lines, title, drop_keys)
+    if published is None and body.paragraphs:
+        published = _text_date(body.paragraphs[:2], tz, now)
+    if modified is None and body.stamp_dates:
+        modified = _text_date(body.stamp_dates, tz, now)
+    if not body.paragraphs:
+        raise ExtractionError("no article text found")
+
+    article = Article(
+        url=url,
+        outlet=outlet.name if outlet else None,
+        title=title,
+        text="\n".join(body.paragraphs),
+        canonical_url=meta.canonical_url or url,
+        published_at=published,
+        modified_at=modified if modified and (published is None or modified >= published) else None,
+        authors=_people(meta.authors + body.bylines, site_keys),
+        section=clean_whitespace(meta.section) if meta.section else None,
+        tags=[t for t in dict.fromkeys(clean_whitespace(t) for t in meta.tags) if t],
+        image_url=meta.image_url,
+        source_name=body.source_name,
+        fetched_at=now,
+    )
+    article.language = detect_language(article.text, hint=meta.lang)
+    if not title:
+        article.warnings.append("no_title")
+    if published is None:
+        article.warnings.append("no_date")
+    return article

@@ -1,0 +1,122 @@
+"""What is not article text: the phrase catalogue and the page regions to prune.
+
+Phrases are compared by `match_key`, so tatweel (`أضف تعليقـك`), hamza/alef forms, digits and
+punctuation do not defeat them. Sources: shared/outlets.md (seen on stored pages) plus the
+common WordPress/Joomla/Drupal theme strings.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml.html import HtmlElement
+
+from newscrawler.normalise.text import match_key
+
+# A standalone heading with one of these opens a list/box that runs to the end of the article:
+# everything from it on is dropped (an embedded second article after "إقرأ أيضاً:" included).
+_CUT_HEADINGS = (
+    "اقرأ أيضاً", "إقرأ أيضاً", "اقرأ ايضا", "اقراء ايضا", "إقرأ أيضا", "اقرأ المزيد", "اقراء المزيد",
+    "مقالات مشابهة", "مقالات ذات صلة", "أخبار ذات صلة", "اخبار ذات صلة", "مواضيع ذات صلة", "مواضيع متعلقة",
+    "أخبار متعلقة", "اخبار متعلقة", "الأكثر قراءة", "الأكثر مشاهدة", "الأكثر تداولا", "آخر الأخبار",
+    "آخر الاخبار", "أحدث الموضوعات", "المزيد من الأخبار", "التعليقات", "تعليقات", "أضف تعليقك",
+    "أضف تعليق", "اترك تعليقاً", "اترك تعليقا", "اترك رد", "اترك ردا", "لا توجد تعليقات", "لا يوجد تعليقات بعد",
+    "هەواڵی پەیوەندیدار", "هەواڵە پەیوەندیدارەکان", "بابەتی پەیوەندیدار", "زۆرترین خوێنراو", "اخبار مرتبط",
+    "نظرات", "Related", "Related articles", "Related news", "Read more", "Read also", "More stories",
+    "Most read", "Comments", "Leave a comment", "Leave a reply", "You may also like",
+)
+# Whole lines that are furniture wherever they appear.
+_DROP_LINES = (
+    "logo", "top", "شارك", "مشاركة", "شارك الخبر", "شارك المقال", "طباعة", "أرسل لصديق", "نسخ الرابط",
+    "تابعونا على", "+ الخط -", "الخط", "مساحة إعلانية", "إعلان", "اعلان", "موافق", "Search",
+    "Close this search box.", "Share", "Print", "Advertisement", "Tweet", "Facebook", "Twitter",
+    "WhatsApp", "Telegram", "عن مصدر الخبر", "يمكن قراءة الخبر من المصدر من هنا", "اخبار العراق الان",
+    "الكلمات المفتاحية", "الوسوم", "هاشتاغز", "بڵاوکردنەوە", "Tags",
+)
+# Line prefixes that mark furniture (the rest of the line is a value, not prose).
+_DROP_PREFIXES = (
+    "الكلمات المفتاحية", "الوسوم", "الوسم", "هاشتاغز", "Tags", "عدد القراءات", "عدد المشاهدات",
+    "تاريخ النشر", "نشر في", "آخر تحديث", "اخر تحديث", "المتواجدون حاليا", "عدد الزيارات",
+    "جميع الحقوق محفوظة", "حقوق النشر", "©", "Copyright", "للاطلاع على التقرير الكامل",
+    "اشترك في النشرة", "إنظم للقائمة البريدية", "انضم للقائمة البريدية", "ادخل بريدك",
+    "تواصل معنا من خلال الانضمام", "يستخدم هذا الموقع ملفات تعريف الارتباط", "لن يتم نشر عنوان بريدك",
+    "يمكن قراءة الخبر من المصدر", "التعليقات (", "pic.twitter.com",
+)
+_CUT_KEYS = frozenset(match_key(p) for p in _CUT_HEADINGS)
+_DROP_KEYS = frozenset(match_key(p) for p in _DROP_LINES)
+_DROP_PREFIX_KEYS = tuple(k for k in (match_key(p) for p in _DROP_PREFIXES) if k)
+# "اقرأ أيضاً: <headline>" on one line is an inline teaser (the line goes, the body goes on).
+TEASER_LINE = re.compile(r"^\s*(?:ا|إ|أ)?قر(?:أ|ا|اء)ـ*\s*(?:أ|ا)?يضـ*اً?\s*[:：\-–]\s*\S", re.UNICODE)
+SOURCE_LINE = re.compile(
+    r"^\s*(?:.{0,30}?\s[-–]\s*)?(?:المصدر|مصدر الخبر|نقلا عن|نقلاً عن|Source)\s*[:/：\-–]\s*(?P<name>[^\n]{2,60})$"
+)
+BYLINE = re.compile(
+    r"^\s*(?:بقلم|كتب|كتبت|كتبه|إعداد|اعداد|تحرير|By)\s*[:：\-–]?\s*(?P<name>[^\d\n:]{3,50})$", re.IGNORECASE
+)
+
+
+def is_cut_heading(line: str) -> bool:
+    key = match_key(re.sub(r"\(\s*[\d٠-٩]+\s*\)", "", line))
+    return key in _CUT_KEYS
+
+
+def is_drop_line(line: str, extra_keys: frozenset[str] = frozenset()) -> bool:
+    key = match_key(line)
+    if not key:
+        return True  # punctuation/bullets only
+    if key in _DROP_KEYS or key in extra_keys:
+        return True
+    return any(key.startswith(p) for p in _DROP_PREFIX_KEYS) and len(key.split()) <= 25
+
+
+# Regions pruned before generic extraction, by class/id token (split on space, - and _).
+_PRUNE_TOKENS = frozenset({
+    "comment", "comments", "commentlist", "disqus", "share", "sharing", "sharebar", "social", "socials",
+    "related", "tags", "tagcloud", "newsletter", "subscribe", "cookie", "cookies", "consent",
+    "breadcrumb", "breadcrumbs", "sidebar", "widget", "widgets", "advert", "advertisement", "ads",
+    "banner", "popular", "mostread", "trending", "caption", "byline", "author", "print", "topbar",
+    "ticker", "breaking", "menu", "navbar", "footer", "pagination", "pager", "respond", "reply",
+    "inline-related", "readmore", "rating", "hashtags",
+})
+_PRUNE_PHRASES = ("most-read", "read-more", "read-also", "related-posts", "post-tags", "wp-caption-text",
+                  "print-title", "entry-meta", "post-meta", "article-meta", "date-bar", "top-bar")
+_PRUNE_TAGS = frozenset({"aside", "nav", "footer", "form", "figcaption", "button", "noscript", "iframe",
+                         "select", "textarea", "amp-social-share", "amp-sidebar", "template"})
+_KEEP_TAGS = frozenset({"html", "body", "main", "article"})
+_TOKEN_SPLIT = re.compile(r"[\s_\-]+")
+
+
+def prune_regions(tree: HtmlElement, protect: HtmlElement | None = None) -> int:
+    """Remove furniture regions in place; never one holding most of the page's paragraph text.
+
+    `protect` (the element holding the headline) and its ancestors are never removed.
+    Returns how many regions were removed.
+    """
+    body = tree.find(".//body")
+    total = len("".join((body if body is not None else tree).itertext()))
+    keep: set[HtmlElement] = set()
+    if protect is not None:
+        keep.update([protect, *protect.iterancestors()])
+    doomed: list[HtmlElement] = []
+    for el in tree.iter():
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if not tag or tag in _KEEP_TAGS or el in keep:
+            continue
+        if tag in _PRUNE_TAGS:
+            doomed.append(el)
+            continue
+        attrs = f"{el.get('class', '')} {el.get('id', '')}".lower()
+        if not attrs.strip():
+            continue
+        tokens = set(_TOKEN_SPLIT.split(attrs))
+        if tokens & _PRUNE_TOKENS or any(p in attrs for p in _PRUNE_PHRASES):
+            doomed.append(el)
+    removed = 0
+    for el in doomed:
+        if el.getparent() is None:
+            continue
+        if total and len("".join(el.itertext())) > 0.6 * total:
+            continue  # a theme class on a wrapper of the whole page; not furniture
+        el.drop_tree()
+        removed += 1
+    return removed

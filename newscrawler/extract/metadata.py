@@ -1,0 +1,182 @@
+"""Page metadata from machine-readable sources: JSON-LD, <meta>, <link>, <time>, <html lang>.
+
+Reads the parsed tree without modifying it. Text-based fallbacks (dates written in prose,
+bylines inside the body) are the body cleaner's job.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml.html import HtmlElement
+
+from newscrawler.normalise.text import clean_whitespace
+
+_ARTICLE_TYPES = {
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "blogposting",
+    "opinionnewsarticle", "backgroundnewsarticle", "webpage", "socialmediaposting", "liveblogposting",
+}
+_PUBLISHED_META = (
+    "article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
+    "publish-date", "publish_date", "dc.date.issued", "dcterms.created", "dc.date", "date",
+    "sailthru.date", "parsely-pub-date", "article.published", "published_time",
+)
+_MODIFIED_META = (
+    "article:modified_time", "og:updated_time", "datemodified", "lastmod", "last-modified",
+    "dcterms.modified", "article.updated",
+)
+
+
+@dataclass
+class PageMetadata:
+    title_candidates: list[str] = field(default_factory=list)
+    h1: str | None = None
+    site_names: list[str] = field(default_factory=list)
+    canonical_url: str | None = None
+    published: list[str] = field(default_factory=list)  # raw machine date strings, best first
+    modified: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    author_orgs: list[str] = field(default_factory=list)
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    image_url: str | None = None
+    lang: str | None = None
+
+
+def _text(el: HtmlElement) -> str:
+    return clean_whitespace(" ".join(el.itertext())).replace("\n", " ").strip()
+
+
+def _json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            found.append(node)
+            if "@graph" in node:
+                walk(node["@graph"])
+
+    for script in tree.xpath('//script[contains(@type, "ld+json")]'):
+        raw = (script.text or "").strip()
+        if not raw:
+            continue
+        try:
+            walk(json.loads(raw))
+        except json.JSONDecodeError:
+            try:  # CMSs often leave raw newlines/tabs inside strings
+                walk(json.loads(re.sub(r"[\r\n\t]+", " ", raw)))
+            except json.JSONDecodeError:
+                continue
+    return found
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type", [])
+    return {str(k).lower() for k in (kind if isinstance(kind, list) else [kind])}
+
+
+def _names(value: Any, people: list[str], orgs: list[str]) -> None:
+    if isinstance(value, list):
+        for v in value:
+            _names(v, people, orgs)
+    elif isinstance(value, dict):
+        name = value.get("name")
+        if isinstance(name, str) and name.strip():
+            (orgs if "organization" in _types(value) or "newsmediaorganization" in _types(value) else people).append(
+                name.strip()
+            )
+    elif isinstance(value, str) and value.strip():
+        people.append(value.strip())
+
+
+def _image(value: Any) -> str | None:
+    if isinstance(value, list):
+        return _image(value[0]) if value else None
+    if isinstance(value, dict):
+        return value.get("url") or value.get("contentUrl")
+    return value if isinstance(value, str) else None
+
+
+def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
+    meta = PageMetadata()
+    metas: dict[str, list[str]] = {}
+    for el in tree.iter("meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        content = (el.get("content") or "").strip()
+        if key and content:
+            metas.setdefault(key, []).append(content)
+
+    for obj in _json_ld_objects(tree):
+        types = _types(obj)
+        if "website" in types or "organization" in types or "newsmediaorganization" in types:
+            if isinstance(obj.get("name"), str):
+                meta.site_names.append(obj["name"])
+            continue
+        if not types & _ARTICLE_TYPES:
+            continue
+        if isinstance(obj.get("headline"), str) and "webpage" not in types:
+            meta.title_candidates.append(obj["headline"])
+        for key, bucket in (("datePublished", meta.published), ("dateCreated", meta.published),
+                            ("dateModified", meta.modified)):
+            if isinstance(obj.get(key), str):
+                bucket.append(obj[key])
+        _names(obj.get("author"), meta.authors, meta.author_orgs)
+        publisher = obj.get("publisher")
+        if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+            meta.site_names.append(publisher["name"])
+        section = obj.get("articleSection")
+        if meta.section is None and section:
+            meta.section = section[0] if isinstance(section, list) else str(section)
+        keywords = obj.get("keywords")
+        if keywords and not meta.tags:
+            meta.tags = [k.strip() for k in (keywords if isinstance(keywords, list) else str(keywords).split(","))
+                         if isinstance(k, str) and k.strip()]
+        meta.image_url = meta.image_url or _image(obj.get("image"))
+
+    for key in ("og:title", "twitter:title"):
+        meta.title_candidates.extend(metas.get(key, [])[:1])
+    for key in ("og:site_name", "application-name", "twitter:site"):
+        meta.site_names.extend(v.lstrip("@") for v in metas.get(key, [])[:1])
+    for key in _PUBLISHED_META:
+        meta.published.extend(metas.get(key, []))
+    for key in _MODIFIED_META:
+        meta.modified.extend(metas.get(key, []))
+    for el in tree.xpath('//*[@itemprop="datePublished" or @itemprop="dateModified"][not(self::meta)]'):
+        value = el.get("datetime") or el.get("content") or _text(el)
+        (meta.published if el.get("itemprop") == "datePublished" else meta.modified).append(value)
+    for el in tree.xpath("//time[@datetime]")[:1]:
+        meta.published.append(el.get("datetime", ""))
+    for key in ("author", "article:author", "dc.creator", "parsely-author"):
+        for value in metas.get(key, []):
+            if not value.startswith("http"):
+                meta.authors.append(value)
+    meta.section = meta.section or next(iter(metas.get("article:section", [])), None)
+    if not meta.tags:
+        meta.tags = metas.get("article:tag", []) or [
+            t for v in metas.get("news_keywords", []) for t in (s.strip() for s in v.split(",")) if t
+        ]
+    meta.image_url = meta.image_url or next(iter(metas.get("og:image", []) + metas.get("twitter:image", [])), None)
+    if meta.image_url:
+        meta.image_url = urljoin(url, meta.image_url)
+
+    canonical = tree.xpath('//link[@rel="canonical"]/@href') or metas.get("og:url", [])
+    if canonical and canonical[0].strip():
+        meta.canonical_url = urljoin(url, canonical[0].strip())
+    h1s = [t for t in (_text(h) for h in tree.iter("h1")) if t]
+    meta.h1 = h1s[0] if h1s else None
+    if meta.h1:
+        meta.title_candidates.append(meta.h1)
+    title_el = tree.find(".//title")
+    if title_el is not None and _text(title_el):
+        meta.title_candidates.append(_text(title_el))
+    meta.title_candidates = [clean_whitespace(t).replace("\n", " ") for t in meta.title_candidates if t.strip()]
+    html = tree if tree.tag == "html" else tree.getroottree().getroot()
+    meta.lang = html.get("lang") or next(iter(metas.get("og:locale", []) + metas.get("language", [])), None)
+    return meta

@@ -1,0 +1,1 @@
+"""Normalisation of text, dates and language: pure functions, no I/O."""

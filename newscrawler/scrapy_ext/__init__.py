@@ -1,0 +1,1 @@
+"""Scrapy glue that is neither a spider nor a pipeline: DB wiring, run records, commands."""

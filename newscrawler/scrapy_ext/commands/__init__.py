@@ -1,0 +1,1 @@
+"""Scrapy commands overridden by the project (COMMANDS_MODULE)."""

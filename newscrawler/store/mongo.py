@@ -1,0 +1,149 @@
+"""Article storage in MongoDB with plain pymongo, inside real MongoDB semantics.
+
+Every write is keyed on `_id` (derived from the canonical URL): idempotent, and fast on both
+MongoDB and the embedded server (which scans the collection for non-`_id` update filters).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient, UpdateOne
+from pymongo.collection import Collection
+from pymongo.database import Database
+
+log = logging.getLogger(__name__)
+
+ARTICLES = "articles"
+VERSIONS = "article_versions"
+RUNS = "crawl_runs"
+
+# Fields owned by the store: never overwritten from a fresh extraction.
+_STORE_OWNED = ("_id", "version", "first_seen_at", "last_seen_at")
+# What changes on every visit of an unchanged article.
+_VISIT_FIELDS = ("url", "fetched_at", "crawl_id")
+
+
+def connect(uri: str, **options: Any) -> MongoClient[dict[str, Any]]:
+    """A client that returns aware UTC datetimes; generous timeouts because the embedded server
+    blocks while a large command runs."""
+    defaults: dict[str, Any] = {
+        "tz_aware": True,
+        "serverSelectionTimeoutMS": 30_000,
+        "connectTimeoutMS": 10_000,
+        "socketTimeoutMS": 120_000,
+        "appname": "newscrawler",
+    }
+    defaults.update(options)
+    return MongoClient(uri, **defaults)
+
+
+@dataclass
+class BatchResult:
+    new: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+class ArticleStore:
+    def __init__(self, db: Database[dict[str, Any]]) -> None:
+        self.db = db
+        self.articles: Collection[dict[str, Any]] = db[ARTICLES]
+        self.versions: Collection[dict[str, Any]] = db[VERSIONS]
+        self.runs: Collection[dict[str, Any]] = db[RUNS]
+
+    @classmethod
+    def open(cls, uri: str, database: str, **client_options: Any) -> ArticleStore:
+        return cls(connect(uri, **client_options)[database])
+
+    def ensure_indexes(self) -> None:
+        """Idempotent: create_indexes with the same specs is a no-op on an existing index."""
+        self.articles.create_indexes([
+            IndexModel([("canonical_url", ASCENDING)], name="canonical_url_unique", unique=True),
+            IndexModel([("content_hash", ASCENDING)], name="content_hash"),
+            IndexModel([("outlet", ASCENDING), ("published_at", DESCENDING)], name="outlet_published"),
+            IndexModel([("duplicate_of", ASCENDING)], name="duplicate_of"),
+            IndexModel([("last_seen_at", DESCENDING)], name="last_seen"),
+        ])
+        self.versions.create_indexes([
+            IndexModel([("article_id", ASCENDING), ("version", ASCENDING)], name="article_version"),
+        ])
+        self.runs.create_indexes([
+            IndexModel([("outlet", ASCENDING), ("started_at", DESCENDING)], name="outlet_started"),
+        ])
+
+    def existing(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        projection = {"content_hash": 1, "version": 1, "title": 1, "text": 1, "published_at": 1,
+                      "modified_at": 1, "fetched_at": 1, "url": 1, "duplicate_of": 1}
+        return {d["_id"]: d for d in self.articles.find({"_id": {"$in": ids}}, projection)}
+
+    def earliest_with_hash(self, content_hash: str, exclude_id: str) -> str | None:
+        """The `_id` of the earliest stored article with this content hash, other than exclude_id."""
+        cursor = (
+            self.articles.find({"content_hash": content_hash, "_id": {"$ne": exclude_id}}, {"_id": 1})
+            .sort([("first_seen_at", ASCENDING), ("_id", ASCENDING)])
+            .limit(1)
+        )
+        first = next(iter(cursor), None)
+        return first["_id"] if first else None
+
+    def write_batch(self, docs: list[dict[str, Any]], now: datetime | None = None) -> BatchResult:
+        """Upsert a batch of extracted articles; returns which ids were new, updated, unchanged.
+
+        New: inserted with version 1. Same content hash: only visit fields and last_seen_at move.
+        Changed text: the previous text goes to `article_versions`, `version` increments,
+        `modified_at` becomes the page's modified date or now, `first_seen_at` is kept.
+        """
+        now = now or datetime.now(UTC)
+        latest: dict[str, dict[str, Any]] = {}
+        for doc in docs:  # the same article twice in one batch: the last fetch wins
+            latest[doc["_id"]] = doc
+        stored = self.existing(list(latest))
+        result = BatchResult()
+        article_ops: list[UpdateOne] = []
+        version_ops: list[UpdateOne] = []
+        for _id, doc in latest.items():
+            old = stored.get(_id)
+            fields = {k: v for k, v in doc.items() if k not in _STORE_OWNED}
+            if old is None:
+                insert = {**fields, "version": 1, "first_seen_at": now, "last_seen_at": now}
+                article_ops.append(UpdateOne({"_id": _id}, {"$setOnInsert": insert}, upsert=True))
+                result.new.append(_id)
+            elif old.get("content_hash") == doc.get("content_hash"):
+                visit = {k: fields[k] for k in _VISIT_FIELDS if k in fields}
+                article_ops.append(UpdateOne({"_id": _id}, {"$set": {**visit, "last_seen_at": now}}))
+                result.unchanged.append(_id)
+            else:
+                version = int(old.get("version") or 1)
+                archived = {k: old.get(k) for k in ("title", "text", "content_hash", "published_at",
+                                                     "modified_at", "fetched_at", "url")}
+                version_ops.append(UpdateOne(
+                    {"_id": f"{_id}:{version}"},
+                    {"$setOnInsert": {**archived, "article_id": _id, "version": version, "archived_at": now}},
+                    upsert=True,
+                ))
+                fields["modified_at"] = fields.get("modified_at") or now
+                if old.get("duplicate_of") and not fields.get("duplicate_of"):
+                    fields.pop("duplicate_of", None)  # keep an earlier link unless re-decided
+                article_ops.append(UpdateOne(
+                    {"_id": _id}, {"$set": {**fields, "last_seen_at": now}, "$inc": {"version": 1}}
+                ))
+                result.updated.append(_id)
+        if version_ops:  # history first: a crash between the two never loses the old text
+            self.versions.bulk_write(version_ops, ordered=False)
+        if article_ops:
+            outcome = self.articles.bulk_write(article_ops, ordered=False)
+            raced = len(result.new) - outcome.upserted_count
+            if raced > 0:  # another worker inserted the same article between our read and write
+                inserted = set((outcome.upserted_ids or {}).values())
+                lost = [i for i in result.new if i not in inserted]
+                result.new = [i for i in result.new if i in inserted]
+                result.unchanged.extend(lost)
+        return result
+
+    def history(self, article_id: str) -> list[dict[str, Any]]:
+        """Earlier versions of an article, oldest first."""
+        return list(self.versions.find({"article_id": article_id}).sort("version", ASCENDING))

@@ -1,0 +1,1 @@
+"""Item pipelines: thin adapters, one concern each (normalise -> validate -> dedup -> store)."""

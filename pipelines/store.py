@@ -1,0 +1,119 @@
+"""Batched, idempotent upserts of articles into MongoDB.
+
+Items are buffered and written with one bulk_write per STORE_BATCH_SIZE items, at least every
+STORE_FLUSH_INTERVAL seconds, and on close. A batch the database refuses is retried with
+backoff; if it still fails, it is written to STORE_SPILL_DIR (nothing is lost) and the crawl
+stops with finish reason `database_error` and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from itemadapter import ItemAdapter
+from pymongo.errors import PyMongoError
+from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import task
+
+from newscrawler.scrapy_ext.connection import store_for
+from newscrawler.store import ArticleStore
+
+log = logging.getLogger(__name__)
+
+# Extraction-time fields that are not part of the stored schema.
+_NOT_STORED = ("id", "warnings")
+
+
+def to_document(item: Any) -> dict[str, Any]:
+    data = asdict(item) if is_dataclass(item) and not isinstance(item, type) else ItemAdapter(item).asdict()
+    doc = {k: v for k, v in data.items() if k not in _NOT_STORED}
+    doc["_id"] = data["id"]
+    return doc
+
+
+class MongoStorePipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.batch_size = settings.getint("STORE_BATCH_SIZE", 100)
+        self.flush_interval = settings.getfloat("STORE_FLUSH_INTERVAL", 5.0)
+        self.retries = settings.getint("STORE_WRITE_RETRIES", 3)
+        self.spill_dir = Path(settings.get("STORE_SPILL_DIR"))
+        self.buffer: list[dict[str, Any]] = []
+        self.store: ArticleStore | None = None
+        self.failed = False
+        self._last_flush = time.monotonic()
+        self._timer: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> MongoStorePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.store = store_for(self.crawler)
+        self._timer = task.LoopingCall(self._flush_if_due)
+        self._timer.start(min(1.0, self.flush_interval), now=False)
+
+    def close_spider(self) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        self.flush()
+
+    def process_item(self, item: Any) -> Any:
+        self.buffer.append(to_document(item))
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+        return item
+
+    def _flush_if_due(self) -> None:
+        if self.buffer and time.monotonic() - self._last_flush >= self.flush_interval:
+            self.flush()
+
+    def flush(self) -> None:
+        self._last_flush = time.monotonic()
+        if not self.buffer or self.store is None:
+            return
+        batch, self.buffer = self.buffer, []
+        for attempt in range(self.retries + 1):
+            try:
+                result = self.store.write_batch(batch, now=datetime.now(UTC))
+                break
+            except PyMongoError as exc:
+                if attempt == self.retries:
+                    self._give_up(batch, exc)
+                    return
+                delay = min(2 ** attempt, 10)
+                log.warning("bulk write of %d articles failed (%s); retry %d in %ss",
+                            len(batch), exc, attempt + 1, delay)
+                time.sleep(delay)
+        for outcome, ids in (("new", result.new), ("updated", result.updated), ("unchanged", result.unchanged)):
+            if ids:
+                self.stats.inc_value(f"articles/{outcome}", len(ids))
+        self.stats.inc_value("store/batches")
+
+    def _give_up(self, batch: list[dict[str, Any]], exc: Exception) -> None:
+        self.spill_dir.mkdir(parents=True, exist_ok=True)
+        spill = self.spill_dir / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{len(batch)}.jsonl"
+        with spill.open("w", encoding="utf-8") as out:
+            for doc in batch:
+                out.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
+        self.stats.inc_value("errors/database", len(batch))
+        log.error("database refused %d articles after %d retries (%s); saved to %s; stopping the crawl",
+                  len(batch), self.retries, exc, spill)
+        if not self.failed:
+            self.failed = True
+            self.crawler.stats.set_value("newscrawler/failed", "database_error")
+            try:
+                engine = self.crawler.engine
+            except RuntimeError:  # not crawling (pipeline used on its own)
+                return
+            if engine.spider is not None:
+                deferred_from_coro(engine.close_spider_async(reason="database_error"))

@@ -1,0 +1,74 @@
+"""Scrapy settings for newscrawler: the one place environment variables are read.
+
+Every setting is documented where it is defined. Override per run with `-s NAME=value`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+BOT_NAME = "newscrawler"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# --- Database -------------------------------------------------------------------------------
+# MONGO_URI: a real MongoDB (mongodb://user:pw@host:27017/?replicaSet=rs0). Unset -> the embedded
+# nx-27017 server under NEWSCRAWLER_DATA_DIR, started on demand on EMBEDDED_DB_PORT.
+MONGO_URI: str | None = os.environ.get("MONGO_URI") or None
+MONGO_DATABASE = os.environ.get("MONGO_DATABASE", "newscrawler")
+NEWSCRAWLER_DATA_DIR = os.environ.get("NEWSCRAWLER_DATA_DIR", str(PROJECT_DIR / "data"))
+# 27217, not 27017: never clash with (or silently write into) a real local mongod.
+EMBEDDED_DB_PORT = int(os.environ.get("EMBEDDED_DB_PORT", "27217"))
+# How long a write waits for an unreachable server before the retry/spill path takes over.
+MONGO_SERVER_SELECTION_TIMEOUT_MS = 30_000
+
+# --- Storage pipeline -------------------------------------------------------------------------
+STORE_BATCH_SIZE = 100  # documents per bulk_write
+STORE_FLUSH_INTERVAL = 5.0  # seconds: an item never waits longer than this in the buffer
+STORE_WRITE_RETRIES = 3  # retries of a failed bulk write (with backoff) before the crawl stops
+# Where a batch goes when the database refuses it after all retries: nothing is lost.
+STORE_SPILL_DIR = os.path.join(NEWSCRAWLER_DATA_DIR, "spill")
+
+ITEM_PIPELINES = {
+    "pipelines.normalise.NormalisePipeline": 100,
+    "pipelines.validate.ValidatePipeline": 200,
+    "pipelines.dedup.ExactDuplicatePipeline": 300,
+    "pipelines.store.MongoStorePipeline": 900,
+}
+
+EXTENSIONS = {
+    "newscrawler.scrapy_ext.run_record.RunRecordExtension": 500,
+}
+
+# --- Politeness (defaults a person can leave running for months) ------------------------------
+ROBOTSTXT_OBEY = True
+NEWSCRAWLER_CONTACT_URL = os.environ.get(
+    "NEWSCRAWLER_CONTACT_URL", "https://github.com/newscrawler/newscrawler"
+)
+USER_AGENT = f"newscrawler/0.1 (+{NEWSCRAWLER_CONTACT_URL})"
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024  # news pages are < 1 MB; anything larger is not an article
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+HTTPCACHE_ENABLED = False
+COOKIES_ENABLED = False
+
+# Replica/test runs shorten the delays with -s; a crawl of the real sites keeps the above.
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = os.environ.get("NEWSCRAWLER_LOG_LEVEL", "INFO")
+
+# `scrapy crawl` exits non-zero when a crawl fails (database refused writes, failed monitor).
+COMMANDS_MODULE = "newscrawler.scrapy_ext.commands"

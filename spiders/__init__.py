@@ -1,0 +1,1 @@
+"""Scrapy spiders: one per outlet, built from the outlet registry."""

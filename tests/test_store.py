@@ -1,0 +1,80 @@
+"""ArticleStore against a real server: idempotent upserts, versions, indexes, datetimes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pymongo.errors import BulkWriteError
+
+from newscrawler.dedup.fingerprint import content_hash
+from newscrawler.store import ArticleStore
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def doc(_id: str = "a1", text: str = "نص المقال الأول", **extra: object) -> dict:
+    base = {
+        "_id": _id, "url": f"https://example.com/{_id}", "canonical_url": f"https://example.com/{_id}",
+        "outlet": "basnews", "title": "عنوان", "text": text, "content_hash": content_hash(text),
+        "published_at": datetime(2024, 5, 15, 3, 12, tzinfo=UTC), "modified_at": None,
+        "fetched_at": T0, "crawl_id": "c1", "duplicate_of": None,
+    }
+    return {**base, **extra}
+
+
+def test_new_unchanged_updated_cycle(store: ArticleStore) -> None:
+    store.ensure_indexes()
+    assert store.write_batch([doc()], now=T0).new == ["a1"]
+    again = store.write_batch([doc(crawl_id="c2")], now=T0 + timedelta(hours=1))
+    assert again.unchanged == ["a1"] and not again.new
+    stored = store.articles.find_one({"_id": "a1"})
+    assert stored["version"] == 1 and stored["crawl_id"] == "c2"
+    assert stored["first_seen_at"] == T0 and stored["last_seen_at"] == T0 + timedelta(hours=1)
+
+    edited = store.write_batch([doc(text="نص معدل للمقال")], now=T0 + timedelta(hours=2))
+    assert edited.updated == ["a1"]
+    stored = store.articles.find_one({"_id": "a1"})
+    assert stored["version"] == 2 and stored["text"] == "نص معدل للمقال"
+    assert stored["first_seen_at"] == T0
+    assert stored["modified_at"] == T0 + timedelta(hours=2)
+    history = store.history("a1")
+    assert [(h["version"], h["text"]) for h in history] == [(1, "نص المقال الأول")]
+    assert store.articles.count_documents({}) == 1
+
+
+def test_updated_datetimes_stay_datetimes(store: ArticleStore) -> None:
+    """$set of datetimes on existing documents must store dates (range queries find them)."""
+    store.write_batch([doc()], now=T0)
+    store.write_batch([doc()], now=T0 + timedelta(days=1))
+    store.write_batch([doc(text="نص جديد", modified_at=T0 + timedelta(days=2))], now=T0 + timedelta(days=2))
+    stored = store.articles.find_one({"_id": "a1"})
+    for field in ("last_seen_at", "modified_at", "published_at", "first_seen_at", "fetched_at"):
+        assert isinstance(stored[field], datetime), field
+    assert store.articles.count_documents({"last_seen_at": {"$gte": T0 + timedelta(hours=47)}}) == 1
+    assert store.articles.count_documents({"modified_at": {"$gt": T0 + timedelta(days=1)}}) == 1
+
+
+def test_batch_with_same_article_twice_keeps_last(store: ArticleStore) -> None:
+    result = store.write_batch([doc(text="أول"), doc(text="ثاني")], now=T0)
+    assert result.new == ["a1"]
+    assert store.articles.find_one({"_id": "a1"})["text"] == "ثاني"
+
+
+def test_indexes_idempotent_and_canonical_url_unique(store: ArticleStore) -> None:
+    store.ensure_indexes()
+    store.ensure_indexes()
+    store.write_batch([doc("a1")], now=T0)
+    clash = doc("a2", canonical_url="https://example.com/a1")
+    with pytest.raises(BulkWriteError) as err:
+        store.write_batch([clash], now=T0)
+    assert err.value.details["writeErrors"][0]["code"] == 11000
+
+
+def test_earliest_with_hash(store: ArticleStore) -> None:
+    store.write_batch([doc("first")], now=T0)
+    store.write_batch([doc("second")], now=T0 + timedelta(minutes=5))
+    digest = content_hash("نص المقال الأول")
+    assert store.earliest_with_hash(digest, exclude_id="second") == "first"
+    assert store.earliest_with_hash(digest, exclude_id="first") == "second"
+    assert store.earliest_with_hash("0" * 32, exclude_id="x") is None
