@@ -15,10 +15,10 @@ from lxml.html import HtmlElement, document_fromstring
 
 from newscrawler.article import Article
 from newscrawler.extract.body import clean_lines, generic_text
-from newscrawler.extract.boilerplate import prune_regions
+from newscrawler.extract.boilerplate import SOURCE_LINE, prune_regions
 from newscrawler.extract.decode import UndecodableError, decode_html
 from newscrawler.extract.metadata import PageMetadata, read_metadata
-from newscrawler.normalise.dates import find_text_dates, parse_machine_date
+from newscrawler.extract.pagedates import find_dates
 from newscrawler.normalise.language import detect_language
 from newscrawler.normalise.text import clean_whitespace, match_key
 from newscrawler.outlets import Outlet, all_outlets, outlet_for_url
@@ -80,41 +80,31 @@ def _people(names: list[str], site_keys: set[str]) -> list[str]:
     return out
 
 
-def _first_machine_date(values: list[str], tz: str, now: datetime) -> datetime | None:
-    for value in values:
-        parsed = parse_machine_date(value, tz)
-        if parsed and parsed <= now + timedelta(days=1):
-            return parsed
+_BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|div|br|li|td|tr|h[1-6]|section|article|header|footer|span)\b[^>]*>", re.I)
+_ANY_TAG = re.compile(r"<[^>]+>")
+_DATELINE_AUTHOR = re.compile(r"^[^\s/]{2,20}\s*/\s*(?P<name>[^\s/\d][^/\d]{2,40})$")
+
+
+def _page_source_name(html_text: str) -> str | None:
+    """A source credit anywhere on the page ("المصدر: …", "مصدر الخبر / …"), e.g. an aggregator's
+    header line that generic extraction leaves out of the body."""
+    flat = _ANY_TAG.sub(" ", _BLOCK_TAG.sub("\n", html_text[:400_000]))
+    for line in flat.split("\n"):
+        line = " ".join(line.split())
+        if 4 < len(line) < 100:
+            match = SOURCE_LINE.match(line)
+            if match:
+                return match["name"].strip(" .:-–/")
     return None
 
 
-def _text_date(tree_text: list[str], tz: str, now: datetime) -> datetime | None:
-    for chunk in tree_text:
-        for found in find_text_dates(chunk, tz, now):
-            if found.value <= now + timedelta(days=1):
-                return found.value
+def _credited_source(candidates: list[str | None], site_keys: set[str]) -> str | None:
+    """The first credited outlet that is not the page's own site."""
+    for name in candidates:
+        if name and match_key(name) not in site_keys and not any(
+                match_key(name) in k or k in match_key(name) for k in site_keys if len(k) > 4):
+            return name
     return None
-
-
-def _date_region_texts(tree: HtmlElement, h1: HtmlElement | None) -> list[str]:
-    """Texts where a page prints its own date: date-classed elements, then what follows the h1."""
-    texts: list[str] = []
-    for el in tree.xpath(
-        '//*[contains(translate(@class, "DATEIMPUBLSH", "dateimpublsh"), "date") or contains(@class, "time")'
-        ' or contains(@class, "publish") or contains(@class, "posted") or contains(@class, "meta")]'
-    ):
-        if any(a.tag in ("aside", "footer", "nav") or "comment" in (a.get("class") or "") or "side" in (
-                a.get("class") or "") or "related" in (a.get("class") or "") for a in el.iterancestors()):
-            continue
-        texts.append(" ".join(el.itertext()))
-    if h1 is not None:
-        following = []
-        for el in h1.itersiblings():
-            following.append(" ".join(el.itertext()))
-            if len(following) > 4:
-                break
-        texts.extend(following)
-    return texts
 
 
 def parse_html(text: str) -> HtmlElement:
@@ -159,22 +149,22 @@ def extract_article(
     site_keys = _site_name_keys(meta, outlet)
     title = _clean_title(meta, site_keys)
     h1_el = next(iter(tree.iter("h1")), None)
-    published = _first_machine_date(meta.published, tz, now)
-    modified = _first_machine_date(meta.modified, tz, now)
-    if published is None:
-        published = _text_date(_date_region_texts(tree, h1_el), tz, now)
+    page_source = _page_source_name(text)
+    # Before pruning: date lines often sit in regions that pruning removes (post-meta, info bars).
+    published, modified = find_dates(tree, meta.published, meta.modified, h1_el, tz, now)
 
     prune_regions(tree, protect=None)
     prune = list(outlet.prune_xpaths) if outlet else []
     lines = generic_text(tree, url, prune)
     drop_keys = frozenset(match_key(x) for x in (outlet.drop_lines if outlet else ())) | frozenset(site_keys)
     body = clean_lines(lines, title, drop_keys)
-    if published is None and body.paragraphs:
-        published = _text_date(body.paragraphs[:2], tz, now)
-    if modified is None and body.stamp_dates:
-        modified = _text_date(body.stamp_dates, tz, now)
     if not body.paragraphs:
         raise ExtractionError("no article text found")
+    first = body.paragraphs[0]
+    dateline_author = _DATELINE_AUTHOR.match(first) if len(first.split()) <= 6 else None
+    bylines = meta.authors or meta.bylines
+    if dateline_author:
+        bylines = [*bylines, dateline_author["name"]]
 
     article = Article(
         url=url,
@@ -184,11 +174,11 @@ def extract_article(
         canonical_url=meta.canonical_url or url,
         published_at=published,
         modified_at=modified if modified and (published is None or modified >= published) else None,
-        authors=_people(meta.authors + body.bylines, site_keys),
+        authors=_people(bylines + body.bylines, site_keys),
         section=clean_whitespace(meta.section) if meta.section else None,
         tags=[t for t in dict.fromkeys(clean_whitespace(t) for t in meta.tags) if t],
         image_url=meta.image_url,
-        source_name=body.source_name,
+        source_name=_credited_source([body.source_name, page_source], site_keys),
         fetched_at=now,
     )
     article.language = detect_language(article.text, hint=meta.lang)

@@ -45,6 +45,29 @@ class PageMetadata:
     tags: list[str] = field(default_factory=list)
     image_url: str | None = None
     lang: str | None = None
+    bylines: list[str] = field(default_factory=list)  # texts of byline-like elements, raw
+
+
+_BYLINE_XPATH = (
+    '//*[contains(@class, "author") or contains(@class, "byline") or contains(@class, "writer") or '
+    'contains(@class, "username") or contains(@itemprop, "author") or @rel="author" or '
+    'contains(@rel, "has_creator") or contains(@property, "foaf:name")]'
+    '[not(self::meta) and not(self::link) and not(self::img)]'
+)
+# Regions whose dates and names belong to something else (comments, teasers, page chrome).
+_FURNITURE = re.compile(r"comment|sidebar|related|widget|footer|most|popular|ticker|respond|reply|side-|teaser")
+_FURNITURE_TAGS = frozenset({"aside", "footer", "nav"})
+
+
+def in_furniture(el: HtmlElement) -> bool:
+    """True if `el` sits inside a comment thread, sidebar, related list, footer or nav."""
+    for node in (el, *el.iterancestors()):
+        if node.tag in _FURNITURE_TAGS:
+            return True
+        attrs = f"{node.get('class', '')} {node.get('id', '')}".lower()
+        if attrs.strip() and _FURNITURE.search(attrs):
+            return True
+    return False
 
 
 def _text(el: HtmlElement) -> str:
@@ -151,8 +174,18 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     for el in tree.xpath('//*[@itemprop="datePublished" or @itemprop="dateModified"][not(self::meta)]'):
         value = el.get("datetime") or el.get("content") or _text(el)
         (meta.published if el.get("itemprop") == "datePublished" else meta.modified).append(value)
-    for el in tree.xpath("//time[@datetime]")[:1]:
-        meta.published.append(el.get("datetime", ""))
+    for el in tree.xpath('//*[@content][not(self::meta)][contains(@property, "dc:date") or '
+                         'contains(@property, "dc:created") or contains(@property, "dc:issued")]'):
+        meta.published.append(el.get("content", ""))  # RDFa (Drupal)
+    for el in tree.xpath("//time[@datetime]"):
+        if not in_furniture(el):
+            meta.published.append(el.get("datetime", ""))
+            break
+    for el in tree.xpath(_BYLINE_XPATH):
+        if not in_furniture(el):
+            text = _text(el)
+            if 0 < len(text) <= 80:
+                meta.bylines.append(text)
     for key in ("author", "article:author", "dc.creator", "parsely-author"):
         for value in metas.get(key, []):
             if not value.startswith("http"):

@@ -9,6 +9,9 @@ TATWEEL = "\u0640"
 _HARAKAT = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 # ZWNJ/ZWJ, LRM/RLM/ALM and the bidi embedding/isolate controls, BOM.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\u061c\ufeff\u00ad]")
+# For stored text: ZWNJ/ZWJ are orthography in Persian and Sorani, so only bidi controls and
+# zero-width spaces go.
+_CONTROLS = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c\ufeff\u00ad]")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _LETTERS = str.maketrans(
     {
@@ -34,7 +37,7 @@ def strip_marks(text: str) -> str:
 
 def clean_whitespace(text: str) -> str:
     """NFC, invisible controls out, runs of spaces folded (newlines kept)."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text)).replace("\u00a0", " ")
+    text = _CONTROLS.sub("", unicodedata.normalize("NFC", text)).replace("\u00a0", " ")
     return "\n".join(re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n"))
 
 
