@@ -17,6 +17,7 @@ from newscrawler.article import Article
 from newscrawler.extract.body import clean_lines, generic_text
 from newscrawler.extract.boilerplate import SOURCE_LINE, prune_regions
 from newscrawler.extract.decode import UndecodableError, decode_html
+from newscrawler.extract.layout import split_br_paragraphs, unwrap_layout_tables
 from newscrawler.extract.metadata import PageMetadata, read_metadata
 from newscrawler.extract.pagedates import find_dates
 from newscrawler.normalise.language import detect_language
@@ -31,7 +32,11 @@ _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:•»«]\s+|\s+::\s+")
 _GENERIC_SITE_WORDS = frozenset(match_key(w) for w in (
     "نيوز", "news", "وكالة", "شبكة", "جريدة", "صحيفة", "موقع", "قناة", "tv", "المحرر", "محرر", "admin",
     "editor", "فريق التحرير", "هيئة التحرير", "staff", "desk", "agency", "agencies", "وكالات",
+    "عن الكاتب", "الكاتب", "الإخبارية", "الاخبارية", "الإخباري", "نت", "اليوم", "times", "post", "press", "about the author", "ديجيتال", "دیجیتاڵ", "digital", "online", "اونلاين", "مراسلنا", "متابعة", "خاص",
 ))
+# trafilatura drops non-printable characters, ZWNJ included, but ZWNJ is orthography in Persian and
+# Sorani (راه‌آهن): it travels through extraction as a printable stand-in and is restored after.
+_ZWNJ, _ZWNJ_STANDIN = "\u200c", "\ufffc"
 MAX_HTML_CHARS = 5_000_000  # larger pages are not articles; refuse rather than stall a worker
 
 
@@ -47,11 +52,19 @@ def _site_name_keys(meta: PageMetadata, outlet: Outlet | None) -> set[str]:
     return {k for k in (match_key(n) for n in names) if k}
 
 
+def _own_site_keys(meta: PageMetadata, outlet: Outlet | None) -> set[str]:
+    names = [*meta.site_names, *((outlet.display_name, outlet.name) if outlet else ())]
+    return {k for k in (match_key(n) for n in names) if k}
+
+
 def _clean_title(meta: PageMetadata, site_keys: set[str]) -> str:
     for candidate in meta.title_candidates:
         parts = [p for p in _TITLE_SEPARATORS.split(candidate) if p.strip()]
         kept = [p for p in parts if match_key(p) not in site_keys and not any(
             match_key(p) and match_key(p) in k for k in site_keys if len(match_key(p)) > 3)]
+        if len(kept) > 1:  # an unknown site's name: a short part made of "شبكة/موقع/news …" words
+            named = [p for p in kept if len(p.split()) <= 4 and set(match_key(p).split()) & _GENERIC_SITE_WORDS]
+            kept = [p for p in kept if p not in named] or kept
         if len(parts) > 1 and meta.h1 and any(match_key(p) == match_key(meta.h1) for p in parts):
             return meta.h1.strip()
         title = " - ".join(kept).strip() if len(kept) < len(parts) else candidate.strip()
@@ -65,6 +78,8 @@ def _is_person(name: str, site_keys: set[str]) -> bool:
     if not key or key in site_keys or any(key in s or s in key for s in site_keys if len(s) > 3):
         return False
     words = key.split()
+    if re.search(r"\d", key):
+        return False
     if any(w in _GENERIC_SITE_WORDS for w in words) or key in _GENERIC_SITE_WORDS:
         return False
     return 1 <= len(words) <= 5 and not key.startswith("http")
@@ -73,13 +88,17 @@ def _is_person(name: str, site_keys: set[str]) -> bool:
 def _people(names: list[str], site_keys: set[str]) -> list[str]:
     out: list[str] = []
     for name in names:
+        name = re.split(r"\s+(?:في|on|في تاريخ)\s+", name)[0]  # "بواسطة X في الثلاثاء …"
         for part in re.split(r"\s*(?:,|،| و | and )\s*", name):
-            part = re.sub(r"^(?:By|بقلم|كتب)\s*[:：]?\s*", "", part.strip(), flags=re.I).strip()
+            part = _BYLINE_PREFIX.sub("", part.strip()).strip(" -–|/:")
             if part and _is_person(part, site_keys) and part not in out:
                 out.append(part)
     return out
 
 
+_BYLINE_PREFIX = re.compile(
+    r"^(?:By|Written by|بقلم|كتب|كتبت|كتبه|بواسطة|أرسل بواسطة|ارسل بواسطة|الكاتب|المحرر|إعداد|اعداد|تحرير|نویسنده)"
+    r"\s*[:：]?\s*", re.IGNORECASE)
 _BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|div|br|li|td|tr|h[1-6]|section|article|header|footer|span)\b[^>]*>", re.I)
 _ANY_TAG = re.compile(r"<[^>]+>")
 _DATELINE_AUTHOR = re.compile(r"^[^\s/]{2,20}\s*/\s*(?P<name>[^\s/\d][^/\d]{2,40})$")
@@ -105,6 +124,15 @@ def _credited_source(candidates: list[str | None], site_keys: set[str]) -> str |
                 match_key(name) in k or k in match_key(name) for k in site_keys if len(k) > 4):
             return name
     return None
+
+
+def _restore_zwnj(article: Article) -> None:
+    for name in ("title", "text", "section", "source_name"):
+        value = getattr(article, name)
+        if value:
+            setattr(article, name, value.replace(_ZWNJ_STANDIN, _ZWNJ))
+    article.authors = [a.replace(_ZWNJ_STANDIN, _ZWNJ) for a in article.authors]
+    article.tags = [t.replace(_ZWNJ_STANDIN, _ZWNJ) for t in article.tags]
 
 
 def parse_html(text: str) -> HtmlElement:
@@ -143,6 +171,9 @@ def extract_article(
         raise ExtractionError(f"page too large for an article ({len(text)} characters)")
     if not re.search(r"<\s*(html|body|p|div|article)\b", text[:200_000], re.I):
         raise ExtractionError("no HTML markup found")
+    protected = _ZWNJ in text
+    if protected:
+        text = text.replace(_ZWNJ_STANDIN, "").replace(_ZWNJ, _ZWNJ_STANDIN)
     tree = parse_html(text)
 
     meta = read_metadata(tree, url)
@@ -154,6 +185,8 @@ def extract_article(
     published, modified = find_dates(tree, meta.published, meta.modified, h1_el, tz, now)
 
     prune_regions(tree, protect=None)
+    unwrap_layout_tables(tree)
+    split_br_paragraphs(tree)
     prune = list(outlet.prune_xpaths) if outlet else []
     lines = generic_text(tree, url, prune)
     drop_keys = frozenset(match_key(x) for x in (outlet.drop_lines if outlet else ())) | frozenset(site_keys)
@@ -162,9 +195,9 @@ def extract_article(
         raise ExtractionError("no article text found")
     first = body.paragraphs[0]
     dateline_author = _DATELINE_AUTHOR.match(first) if len(first.split()) <= 6 else None
-    bylines = meta.authors or meta.bylines
-    if dateline_author:
-        bylines = [*bylines, dateline_author["name"]]
+    authors = _people(meta.authors, site_keys) or _people(meta.bylines + body.bylines, site_keys)
+    if dateline_author and not authors:
+        authors = _people([dateline_author["name"]], site_keys)
 
     article = Article(
         url=url,
@@ -174,13 +207,15 @@ def extract_article(
         canonical_url=meta.canonical_url or url,
         published_at=published,
         modified_at=modified if modified and (published is None or modified >= published) else None,
-        authors=_people(bylines + body.bylines, site_keys),
+        authors=authors,
         section=clean_whitespace(meta.section) if meta.section else None,
         tags=[t for t in dict.fromkeys(clean_whitespace(t) for t in meta.tags) if t],
         image_url=meta.image_url,
-        source_name=_credited_source([body.source_name, page_source], site_keys),
+        source_name=_credited_source([body.source_name, page_source], _own_site_keys(meta, outlet)),
         fetched_at=now,
     )
+    if protected:
+        _restore_zwnj(article)
     article.language = detect_language(article.text, hint=meta.lang)
     if not title:
         article.warnings.append("no_title")

@@ -120,4 +120,26 @@ def clean_lines(
         elif dateline and dateline == first_dateline and len(body.paragraphs) >= 2:
             break  # a teaser of another story by the same desk ("بغداد اليوم - بغداد …")
         body.paragraphs.append(line)
+    _drop_trailing_teasers(body)
     return body
+
+
+_BULLET = re.compile(r"^\s*[•\-*»·▪◦]\s+")
+
+
+def _drop_trailing_teasers(body: Body) -> None:
+    """A run of short bullet items at the end of the body is a list of other stories' headlines
+    (a table-layout "more news" box that came out after the text), not part of the article."""
+    run = 0
+    for line in reversed(body.paragraphs):
+        if _BULLET.match(line) and len(line.split()) <= 20:
+            run += 1
+        else:
+            break
+    if run < 2 or run == len(body.paragraphs):
+        return
+    tail = body.paragraphs[-run:]
+    dated = sum(bool(find_text_dates(line)) for line in tail)
+    if dated >= run / 2 or run >= 3:
+        del body.paragraphs[-run:]
+        body.dropped += run

@@ -62,6 +62,8 @@ _FURNITURE_TAGS = frozenset({"aside", "footer", "nav"})
 def in_furniture(el: HtmlElement) -> bool:
     """True if `el` sits inside a comment thread, sidebar, related list, footer or nav."""
     for node in (el, *el.iterancestors()):
+        if node.tag in ("body", "html"):  # page-level theme classes ("one-sidebar") say nothing
+            break
         if node.tag in _FURNITURE_TAGS:
             return True
         attrs = f"{node.get('class', '')} {node.get('id', '')}".lower()

@@ -84,6 +84,10 @@ def _after_headline(h1: HtmlElement | None, limit: int = 6) -> list[str]:
     node = h1
     while node is not None and len(texts) < limit:
         for sibling in node.itersiblings():
+            if not isinstance(sibling.tag, str):
+                continue  # comments, processing instructions
+            if in_furniture(sibling):
+                continue
             texts.append(" ".join(sibling.itertext()))
             if len(texts) >= limit:
                 break

@@ -39,7 +39,7 @@ _MONTH_LOOKUP = {name.casefold(): num for num, names in _MONTHS.items() for name
 _MONTH_ALT = "|".join(sorted((re.escape(n) for n in _MONTH_LOOKUP), key=len, reverse=True))
 _SEP = r"[\s,،.\-/]*"
 _TIME = (
-    r"(?:\s*[-–,،:|@]?\s*(?:الساعة\s*)?(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?"
+    r"(?:\s*[-–,،:|@T]?\s*(?:الساعة\s*)?(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?"
     r"\s*(?P<ampm>ص|م|صباحا|صباحاً|مساء|مساءً|ظهرا|ظهراً|[AaPp]\.?[Mm]\.?)?(?!\w))?"
 )
 # 26 أيار (مايو) 2024 · 5 سبتمبر/أيلول 2022 · 8ی تەمووزی 2025 · 4 أغسطس, 2014: 09:01 م
@@ -55,7 +55,7 @@ _MONTH_DAY_YEAR = re.compile(
 )
 # 2024-05-17 10:00:00 · 2024/05/17
 _ISO_LIKE = re.compile(
-    r"(?<!\d)(?P<y>\d{4})[-/.](?P<mo>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)(?:[T\s]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?)?"
+    r"(?<!\d)(?P<y>\d{4})[-/.](?P<mo>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)" + _TIME
 )
 # 17/05/2024 14:30 (day first: the convention of every outlet here)
 _DMY_NUMERIC = re.compile(
