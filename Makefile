@@ -32,3 +32,7 @@ db-status: setup
 
 clean:
 	rm -rf $(VENV) data build *.egg-info .pytest_cache
+
+## Extraction quality and cost: ours vs vanilla trafilatura (Zyte benchmark + our fixtures).
+bench-extract: setup
+	$(PY) bench/bench_extract.py

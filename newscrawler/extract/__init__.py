@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from functools import cache
 
 from lxml import etree
 from lxml.html import HtmlElement, document_fromstring
 
 from newscrawler.article import Article
 from newscrawler.extract.body import clean_lines, generic_text
-from newscrawler.extract.boilerplate import SOURCE_LINE, prune_regions
+from newscrawler.extract.boilerplate import SOURCE_LINE, drop_inline_teasers
 from newscrawler.extract.decode import UndecodableError, decode_html
 from newscrawler.extract.layout import split_br_paragraphs, unwrap_layout_tables
-from newscrawler.extract.metadata import PageMetadata, read_metadata
+from newscrawler.extract.metadata import Furniture, PageMetadata, read_metadata
 from newscrawler.extract.pagedates import find_dates
 from newscrawler.normalise.language import detect_language
 from newscrawler.normalise.text import clean_whitespace, match_key
@@ -44,12 +45,17 @@ class ExtractionError(ValueError):
     """The input cannot yield an article (undecodable, not HTML, or no body text)."""
 
 
+@cache
+def _registry_name_keys() -> frozenset[str]:
+    return frozenset(match_key(o.display_name) for o in all_outlets().values())
+
+
 def _site_name_keys(meta: PageMetadata, outlet: Outlet | None) -> set[str]:
+    """Names of sites (this page's and every registered outlet's): never a title part or author."""
     names = list(meta.site_names)
     if outlet:
         names += [outlet.display_name, outlet.name, *outlet.domains]
-    names += [o.display_name for o in all_outlets().values()]
-    return {k for k in (match_key(n) for n in names) if k}
+    return {k for k in (match_key(n) for n in names) if k} | _registry_name_keys()
 
 
 def _own_site_keys(meta: PageMetadata, outlet: Outlet | None) -> set[str]:
@@ -100,6 +106,7 @@ _BYLINE_PREFIX = re.compile(
     r"^(?:By|Written by|بقلم|كتب|كتبت|كتبه|بواسطة|أرسل بواسطة|ارسل بواسطة|الكاتب|المحرر|إعداد|اعداد|تحرير|نویسنده)"
     r"\s*[:：]?\s*", re.IGNORECASE)
 _BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|div|br|li|td|tr|h[1-6]|section|article|header|footer|span)\b[^>]*>", re.I)
+_SOURCE_WORDS = re.compile(r"المصدر|مصدر الخبر|نقلا عن|نقلاً عن|Source\s*:")
 _ANY_TAG = re.compile(r"<[^>]+>")
 _DATELINE_AUTHOR = re.compile(r"^[^\s/]{2,20}\s*/\s*(?P<name>[^\s/\d][^/\d]{2,40})$")
 
@@ -107,6 +114,8 @@ _DATELINE_AUTHOR = re.compile(r"^[^\s/]{2,20}\s*/\s*(?P<name>[^\s/\d][^/\d]{2,40
 def _page_source_name(html_text: str) -> str | None:
     """A source credit anywhere on the page ("المصدر: …", "مصدر الخبر / …"), e.g. an aggregator's
     header line that generic extraction leaves out of the body."""
+    if not _SOURCE_WORDS.search(html_text):
+        return None
     flat = _ANY_TAG.sub(" ", _BLOCK_TAG.sub("\n", html_text[:400_000]))
     for line in flat.split("\n"):
         line = " ".join(line.split())
@@ -176,15 +185,16 @@ def extract_article(
         text = text.replace(_ZWNJ_STANDIN, "").replace(_ZWNJ, _ZWNJ_STANDIN)
     tree = parse_html(text)
 
-    meta = read_metadata(tree, url)
+    furniture = Furniture(tree)
+    meta = read_metadata(tree, url, furniture)
     site_keys = _site_name_keys(meta, outlet)
     title = _clean_title(meta, site_keys)
     h1_el = next(iter(tree.iter("h1")), None)
     page_source = _page_source_name(text)
     # Before pruning: date lines often sit in regions that pruning removes (post-meta, info bars).
-    published, modified = find_dates(tree, meta.published, meta.modified, h1_el, tz, now)
+    published, modified = find_dates(tree, meta.published, meta.modified, h1_el, tz, now, furniture)
 
-    prune_regions(tree, protect=None)
+    drop_inline_teasers(tree)
     unwrap_layout_tables(tree)
     split_br_paragraphs(tree)
     prune = list(outlet.prune_xpaths) if outlet else []

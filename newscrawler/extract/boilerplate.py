@@ -55,68 +55,45 @@ BYLINE = re.compile(
 )
 
 
-def is_cut_heading(line: str) -> bool:
-    key = match_key(re.sub(r"\(\s*[\d٠-٩]+\s*\)", "", line))
-    return key in _CUT_KEYS
+def is_cut_heading(key: str) -> bool:
+    """`key` is the line's match_key; a count in brackets ("التعليقات (0)") is ignored."""
+    return len(key) < 40 and (key in _CUT_KEYS or re.sub(r"\s*\d+$", "", key) in _CUT_KEYS)
 
 
-def is_drop_line(line: str, extra_keys: frozenset[str] = frozenset()) -> bool:
-    key = match_key(line)
+def is_drop_line(key: str, extra_keys: frozenset[str] = frozenset()) -> bool:
+    """`key` is the line's match_key."""
     if not key:
         return True  # punctuation/bullets only
     if key in _DROP_KEYS or key in extra_keys:
         return True
-    return any(key.startswith(p) for p in _DROP_PREFIX_KEYS) and len(key.split()) <= 25
+    return key.startswith(_DROP_PREFIX_KEYS) and key.count(" ") < 25
 
 
-# Regions pruned before generic extraction, by class/id token (split on space, - and _).
-_PRUNE_TOKENS = frozenset({
-    "comment", "comments", "commentlist", "disqus", "share", "sharing", "sharebar", "social", "socials",
-    "related", "tags", "tagcloud", "newsletter", "subscribe", "cookie", "cookies", "consent",
-    "breadcrumb", "breadcrumbs", "sidebar", "widget", "widgets", "advert", "advertisement", "ads",
-    "banner", "popular", "mostread", "trending", "caption", "byline", "author", "print", "topbar",
-    "ticker", "breaking", "menu", "navbar", "footer", "pagination", "pager", "respond", "reply",
-    "inline-related", "readmore", "rating", "hashtags",
-})
-_PRUNE_PHRASES = ("most-read", "read-more", "read-also", "related-posts", "post-tags", "wp-caption-text",
-                  "print-title", "entry-meta", "post-meta", "article-meta", "date-bar", "top-bar")
-_PRUNE_TAGS = frozenset({"aside", "nav", "footer", "form", "figcaption", "button", "noscript", "iframe",
-                         "select", "textarea", "amp-social-share", "amp-sidebar", "template"})
-_KEEP_TAGS = frozenset({"html", "body", "main", "article"})
-_TOKEN_SPLIT = re.compile(r"[\s_\-]+")
+_BLOCKS = frozenset({"p", "div", "li", "section", "aside", "blockquote", "strong", "b", "span", "h3", "h4"})
+_TEASER_KEYS = tuple(match_key(p) for p in ("اقرأ أيضا", "اقرأ ايضا", "إقرأ أيضا", "اقراء ايضا", "اقرأ المزيد",
+                                             "مواضيع ذات صلة", "اخبار ذات صلة", "Read more", "Read also", "Related"))
 
 
-def prune_regions(tree: HtmlElement, protect: HtmlElement | None = None) -> int:
-    """Remove furniture regions in place; never one holding most of the page's paragraph text.
-
-    `protect` (the element holding the headline) and its ancestors are never removed.
-    Returns how many regions were removed.
-    """
-    body = tree.find(".//body")
-    total = len("".join((body if body is not None else tree).itertext()))
-    keep: set[HtmlElement] = set()
-    if protect is not None:
-        keep.update([protect, *protect.iterancestors()])
+def drop_inline_teasers(tree: HtmlElement) -> int:
+    """Remove "اقرأ أيضاً: <link>" blocks between paragraphs before generic extraction, so that
+    the heading and its link never come apart into a standalone heading line (which would cut
+    the rest of the body as if a related list had started)."""
     doomed: list[HtmlElement] = []
-    for el in tree.iter():
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if not tag or tag in _KEEP_TAGS or el in keep:
+    for link in tree.iter("a"):
+        block = link.getparent()
+        for _ in range(2):
+            if block is None or block.tag in _BLOCKS:
+                break
+            block = block.getparent()
+        if block is None or block.tag not in _BLOCKS or block in doomed:
             continue
-        if tag in _PRUNE_TAGS:
-            doomed.append(el)
+        text = block.text_content()
+        if len(text) > 250:
             continue
-        attrs = f"{el.get('class', '')} {el.get('id', '')}".lower()
-        if not attrs.strip():
-            continue
-        tokens = set(_TOKEN_SPLIT.split(attrs))
-        if tokens & _PRUNE_TOKENS or any(p in attrs for p in _PRUNE_PHRASES):
-            doomed.append(el)
-    removed = 0
-    for el in doomed:
-        if el.getparent() is None:
-            continue
-        if total and len("".join(el.itertext())) > 0.6 * total:
-            continue  # a theme class on a wrapper of the whole page; not furniture
-        el.drop_tree()
-        removed += 1
-    return removed
+        key = match_key(text)
+        if key.startswith(_TEASER_KEYS) and len(key) > max(len(k) for k in _TEASER_KEYS if key.startswith(k)) + 3:
+            doomed.append(block)
+    for block in doomed:
+        if block.getparent() is not None:
+            block.drop_tree()
+    return len(doomed)

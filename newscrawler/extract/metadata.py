@@ -49,7 +49,7 @@ class PageMetadata:
 
 
 _BYLINE_XPATH = (
-    '//*[contains(@class, "author") or contains(@class, "byline") or contains(@class, "writer") or '
+    '//*[@class or @itemprop or @rel or @property][contains(@class, "author") or contains(@class, "byline") or contains(@class, "writer") or '
     'contains(@class, "username") or contains(@itemprop, "author") or @rel="author" or '
     'contains(@rel, "has_creator") or contains(@property, "foaf:name")]'
     '[not(self::meta) and not(self::link) and not(self::img)]'
@@ -59,17 +59,35 @@ _FURNITURE = re.compile(r"comment|sidebar|related|widget|footer|most|popular|tic
 _FURNITURE_TAGS = frozenset({"aside", "footer", "nav"})
 
 
-def in_furniture(el: HtmlElement) -> bool:
-    """True if `el` sits inside a comment thread, sidebar, related list, footer or nav."""
-    for node in (el, *el.iterancestors()):
-        if node.tag in ("body", "html"):  # page-level theme classes ("one-sidebar") say nothing
-            break
-        if node.tag in _FURNITURE_TAGS:
-            return True
-        attrs = f"{node.get('class', '')} {node.get('id', '')}".lower()
-        if attrs.strip() and _FURNITURE.search(attrs):
-            return True
-    return False
+class Furniture:
+    """Which elements sit inside a comment thread, sidebar, related list, footer or nav.
+
+    One top-down pass over the tree on first use, then O(1) lookups (dates and bylines ask about
+    many elements; walking ancestors for each was the costliest part of metadata reading).
+    """
+
+    def __init__(self, tree: HtmlElement) -> None:
+        self.tree = tree
+        self._inside: set[HtmlElement] | None = None
+
+    def _compute(self) -> set[HtmlElement]:
+        inside: set[HtmlElement] = set()
+        for el in self.tree.iter():
+            if not isinstance(el.tag, str) or el.tag in ("body", "html"):
+                continue  # page-level theme classes ("one-sidebar") say nothing
+            parent = el.getparent()
+            if parent is not None and parent in inside:
+                inside.add(el)
+                continue
+            attrs = f"{el.get('class', '')} {el.get('id', '')}".lower()
+            if el.tag in _FURNITURE_TAGS or (attrs.strip() and _FURNITURE.search(attrs)):
+                inside.add(el)
+        return inside
+
+    def __contains__(self, el: HtmlElement) -> bool:
+        if self._inside is None:
+            self._inside = self._compute()
+        return el in self._inside
 
 
 def _text(el: HtmlElement) -> str:
@@ -129,7 +147,8 @@ def _image(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
+def read_metadata(tree: HtmlElement, url: str, furniture: Furniture | None = None) -> PageMetadata:
+    furniture = furniture or Furniture(tree)
     meta = PageMetadata()
     metas: dict[str, list[str]] = {}
     for el in tree.iter("meta"):
@@ -165,6 +184,7 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
                          if isinstance(k, str) and k.strip()]
         meta.image_url = meta.image_url or _image(obj.get("image"))
 
+    jsonld_people = bool(meta.authors)
     for key in ("og:title", "twitter:title"):
         meta.title_candidates.extend(metas.get(key, [])[:1])
     for key in ("og:site_name", "application-name", "twitter:site"):
@@ -176,18 +196,20 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     for el in tree.xpath('//*[@itemprop="datePublished" or @itemprop="dateModified"][not(self::meta)]'):
         value = el.get("datetime") or el.get("content") or _text(el)
         (meta.published if el.get("itemprop") == "datePublished" else meta.modified).append(value)
-    for el in tree.xpath('//*[@content][not(self::meta)][contains(@property, "dc:date") or '
-                         'contains(@property, "dc:created") or contains(@property, "dc:issued")]'):
-        meta.published.append(el.get("content", ""))  # RDFa (Drupal)
-    for el in tree.xpath("//time[@datetime]"):
-        if not in_furniture(el):
-            meta.published.append(el.get("datetime", ""))
-            break
-    for el in tree.xpath(_BYLINE_XPATH):
-        if not in_furniture(el):
-            text = _text(el)
-            if 0 < len(text) <= 80:
-                meta.bylines.append(text)
+    if not meta.published:  # fallbacks, only when JSON-LD and <meta> have no date
+        for el in tree.xpath('//*[@property and @content][not(self::meta)][contains(@property, "dc:date") or '
+                             'contains(@property, "dc:created") or contains(@property, "dc:issued")]'):
+            meta.published.append(el.get("content", ""))  # RDFa (Drupal)
+        for el in tree.xpath("//time[@datetime]"):
+            if el not in furniture:
+                meta.published.append(el.get("datetime", ""))
+                break
+    if not jsonld_people:  # bylines in the markup, only when JSON-LD names no person
+        for el in tree.xpath(_BYLINE_XPATH):
+            if el not in furniture:
+                text = _text(el)
+                if 0 < len(text) <= 80:
+                    meta.bylines.append(text)
     for key in ("author", "article:author", "dc.creator", "parsely-author"):
         for value in metas.get(key, []):
             if not value.startswith("http"):

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from lxml.html import HtmlElement
 
-from newscrawler.extract.metadata import in_furniture
+from newscrawler.extract.metadata import Furniture
 from newscrawler.normalise.dates import TextDate, find_text_dates, parse_machine_date, prepare
 
 _DATE_MARKED = (
@@ -79,14 +79,14 @@ def _with_time(picker: _Picker, el: HtmlElement, value: datetime) -> datetime:
     return joined if joined and same_day else value
 
 
-def _after_headline(h1: HtmlElement | None, limit: int = 6) -> list[str]:
+def _after_headline(h1: HtmlElement | None, furniture: Furniture, limit: int = 6) -> list[str]:
     texts: list[str] = []
     node = h1
     while node is not None and len(texts) < limit:
         for sibling in node.itersiblings():
             if not isinstance(sibling.tag, str):
                 continue  # comments, processing instructions
-            if in_furniture(sibling):
+            if sibling in furniture:
                 continue
             texts.append(" ".join(sibling.itertext()))
             if len(texts) >= limit:
@@ -97,10 +97,10 @@ def _after_headline(h1: HtmlElement | None, limit: int = 6) -> list[str]:
     return texts
 
 
-def _page_lines(tree: HtmlElement) -> list[str]:
+def _page_lines(tree: HtmlElement, furniture: Furniture) -> list[str]:
     lines: list[str] = []
     for el in tree.iter():
-        if el.tag in _BLOCKS and el.text and el.text.strip() and not in_furniture(el):
+        if el.tag in _BLOCKS and el.text and el.text.strip() and el not in furniture:
             lines.append(el.text + " " + " ".join(c.tail or "" for c in el))
     return lines
 
@@ -112,14 +112,16 @@ def find_dates(
     h1: HtmlElement | None,
     tz: str,
     now: datetime,
+    furniture: Furniture | None = None,
 ) -> tuple[datetime | None, datetime | None]:
     """(published, modified) as aware UTC datetimes, or None."""
     published = first_machine_date(published_values, tz, now)
     modified = first_machine_date(modified_values, tz, now)
     picker = _Picker(tz, now)
+    furniture = furniture or Furniture(tree)
     if published is None:
         for el in tree.xpath(_DATE_MARKED):
-            if in_furniture(el):
+            if el in furniture:
                 continue
             text = " ".join(el.itertext())
             if len(text) > 300:
@@ -129,7 +131,7 @@ def find_dates(
                 published = _with_time(picker, el, value)
                 break
     if published is None:
-        for text in [*_after_headline(h1), *_page_lines(tree)]:
+        for text in [*_after_headline(h1, furniture), *_page_lines(tree, furniture)]:
             published = picker.pick(text)
             if published:
                 break
