@@ -64,6 +64,24 @@ RETRY_TIMES = 2
 HTTPCACHE_ENABLED = False
 COOKIES_ENABLED = False
 
+LISTING_MAX_PAGES = 5  # pages of one listing followed per run (newest first; feeds/sitemaps cover the rest)
+
+# --- JavaScript rendering (only outlets that declare listing/article_needs_js; see spiders/base.py)
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    # Debian's chromium: `playwright install` cannot download here (and need not anywhere).
+    "executable_path": os.environ.get("NEWSCRAWLER_CHROMIUM", "/usr/bin/chromium"),
+    "headless": True,
+    "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+             "--no-first-run", "--disable-sync", "--disable-component-update", "--disable-quic",
+             "--renderer-process-limit=2", "--disable-site-isolation-trials",
+             "--disable-features=site-per-process"],
+}
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+# Rendering needs the page and its scripts/XHRs, not images, media or fonts.
+PLAYWRIGHT_ABORT_REQUEST = "newscrawler.scrapy_ext.playwright.abort_heavy_resources"
+
 # Replica/test runs shorten the delays with -s; a crawl of the real sites keeps the above.
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

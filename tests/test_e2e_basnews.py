@@ -47,7 +47,12 @@ def test_crawl_stores_every_article_once_clean(replica, run_crawl, store: Articl
     for path in EXPECTED["not_articles"]:
         if path not in ("/ar/news",):  # the listing itself is a discovery page
             assert path not in requested, f"{path} is not an article page"
-    assert all(r.user_agent.startswith("newscrawler/") for r in server.log)
+    assert all(r.user_agent.startswith("newscrawler/") for r in server.log), "honest UA, browser included"
+    # The listing loads older items on scroll: 919705 is linked only from that XHR's JSON, so
+    # storing it proves the rendered (scrapy-playwright + Debian chromium) path end to end.
+    assert "/ar/news/more?page=2" in requested
+    assert "/ar/babat/919705" in docs
+    assert requested.count("/ar/news") == 1, "the listing is fetched once, by the browser"
 
     run_record = store.runs.find_one({"outlet": "basnews"})
     assert run_record["articles"]["new"] == len(expected)
