@@ -30,11 +30,9 @@ class Article:
     image_url: str | None = None
     source_name: str | None = None  # credited original outlet of a syndicated copy
     source_url: str | None = None  # the original's URL when the copy links to it
+    source_article_id: str | None = None  # the `_id` that original has (or will have) here
     content_hash: str = ""
     duplicate_of: str | None = None
     fetched_at: datetime | None = None
     crawl_id: str | None = None
     warnings: list[str] = field(default_factory=list)  # extraction warnings, not stored per article
-
-    # Fields written by the store, listed so the schema lives in one place.
-    STORE_FIELDS = ("version", "first_seen_at", "last_seen_at")

@@ -1,5 +1,6 @@
-"""Exact duplicates: an article whose normalised text is already stored under another `_id` is
-linked to the earliest copy (`duplicate_of`) and still stored (aggregators syndicate)."""
+"""Duplicates: a syndicated copy is linked to its credited original when that is stored, and an
+article whose normalised text is already stored under another `_id` to the earliest copy
+(`duplicate_of`). Copies are still stored (aggregators syndicate; readers want the link)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,15 @@ class ExactDuplicatePipeline:
         assert self._store is not None
         adapter = ItemAdapter(item)
         digest, own_id = adapter["content_hash"], adapter["id"]
-        original = self._store.earliest_with_hash(digest, own_id)
+        credited = adapter.get("source_article_id")
+        if credited and credited != own_id and self._store.exists(credited):
+            original: str | None = credited
+        else:
+            original = self._store.earliest_with_hash(digest, own_id)
+        if not credited:
+            linked = self._store.link_waiting_copies(own_id)
+            if linked:
+                self.stats.inc_value("articles/copies_linked", linked)
         if original is None:
             first = self._seen.setdefault(digest, own_id)
             original = first if first != own_id else None

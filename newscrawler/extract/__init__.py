@@ -20,6 +20,7 @@ from newscrawler.extract.boilerplate import SOURCE_LINE, drop_inline_teasers
 from newscrawler.extract.decode import UndecodableError, decode_html
 from newscrawler.extract.layout import split_br_paragraphs, unwrap_layout_tables
 from newscrawler.extract.metadata import Furniture, PageMetadata, read_metadata
+from newscrawler.dedup.canonical import same_site
 from newscrawler.extract.pagedates import find_dates
 from newscrawler.normalise.language import detect_language
 from newscrawler.normalise.text import clean_whitespace, match_key
@@ -126,6 +127,21 @@ def _page_source_name(html_text: str) -> str | None:
     return None
 
 
+_SOURCE_LINK_TEXT = re.compile(
+    r"قراءة الخبر من المصدر|اقرأ الخبر من المصدر|رابط الخبر الأصلي|رابط الخبر الاصلي|المصدر الأصلي|الخبر الأصلي|"
+    r"read the original|original article|source link", re.IGNORECASE)
+
+
+def _source_link(tree: HtmlElement, url: str) -> str | None:
+    """The original article's URL on a syndicated copy ("يمكن قراءة الخبر من المصدر من هنا")."""
+    for link in tree.iter("a"):
+        href = (link.get("href") or "").strip()
+        if href.startswith(("http://", "https://")) and _SOURCE_LINK_TEXT.search(link.text_content() or ""):
+            if not same_site(href, url):
+                return href
+    return None
+
+
 def _credited_source(candidates: list[str | None], site_keys: set[str]) -> str | None:
     """The first credited outlet that is not the page's own site."""
     for name in candidates:
@@ -191,6 +207,7 @@ def extract_article(
     title = _clean_title(meta, site_keys)
     h1_el = next(iter(tree.iter("h1")), None)
     page_source = _page_source_name(text)
+    source_url = _source_link(tree, url) if page_source else None
     # Before pruning: date lines often sit in regions that pruning removes (post-meta, info bars).
     published, modified = find_dates(tree, meta.published, meta.modified, h1_el, tz, now, furniture)
 
@@ -222,6 +239,7 @@ def extract_article(
         tags=[t for t in dict.fromkeys(clean_whitespace(t) for t in meta.tags) if t],
         image_url=meta.image_url,
         source_name=_credited_source([body.source_name, page_source], _own_site_keys(meta, outlet)),
+        source_url=source_url,
         fetched_at=now,
     )
     if protected:

@@ -66,6 +66,7 @@ class ArticleStore:
             IndexModel([("content_hash", ASCENDING)], name="content_hash"),
             IndexModel([("outlet", ASCENDING), ("published_at", DESCENDING)], name="outlet_published"),
             IndexModel([("duplicate_of", ASCENDING)], name="duplicate_of"),
+            IndexModel([("source_article_id", ASCENDING)], name="source_article_id"),
             IndexModel([("last_seen_at", DESCENDING)], name="last_seen"),
         ])
         self.versions.create_indexes([
@@ -81,14 +82,28 @@ class ArticleStore:
         return {d["_id"]: d for d in self.articles.find({"_id": {"$in": ids}}, projection)}
 
     def earliest_with_hash(self, content_hash: str, exclude_id: str) -> str | None:
-        """The `_id` of the earliest stored article with this content hash, other than exclude_id."""
+        """The `_id` of the earliest stored article with this content hash, other than exclude_id
+        and other than copies that credit exclude_id as their original."""
         cursor = (
-            self.articles.find({"content_hash": content_hash, "_id": {"$ne": exclude_id}}, {"_id": 1})
+            self.articles.find({"content_hash": content_hash, "_id": {"$ne": exclude_id}},
+                               {"_id": 1, "source_article_id": 1})
             .sort([("first_seen_at", ASCENDING), ("_id", ASCENDING)])
-            .limit(1)
         )
-        first = next(iter(cursor), None)
-        return first["_id"] if first else None
+        for doc in cursor:
+            if doc.get("source_article_id") != exclude_id:
+                return str(doc["_id"])
+        return None
+
+    def exists(self, article_id: str) -> bool:
+        return self.articles.find_one({"_id": article_id}, {"_id": 1}) is not None
+
+    def link_waiting_copies(self, original_id: str) -> int:
+        """Copies stored before their original (they credit it by URL) now point to it."""
+        waiting = [d["_id"] for d in self.articles.find(
+            {"source_article_id": original_id, "duplicate_of": None}, {"_id": 1})]
+        for copy_id in waiting:  # by _id: fast on every server
+            self.articles.update_one({"_id": copy_id}, {"$set": {"duplicate_of": original_id}})
+        return len(waiting)
 
     def write_batch(self, docs: list[dict[str, Any]], now: datetime | None = None) -> BatchResult:
         """Upsert a batch of extracted articles; returns which ids were new, updated, unchanged.
