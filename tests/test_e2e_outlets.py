@@ -95,3 +95,38 @@ def test_max_articles_bounds_a_run(replica, run_crawl, store: ArticleStore) -> N
     server = replica("almada" if "almada" in OUTLETS else OUTLETS[0])
     assert run_crawl(server.site.root.name, server.origin, "-a", "max_articles=2").returncode == 0
     assert store.articles.count_documents({}) == 2
+
+
+def test_other_editions_only_when_asked(replica, run_crawl, store: ArticleStore) -> None:
+    expected = expected_for("kurdistan24")
+    server = replica("kurdistan24")
+    assert run_crawl("kurdistan24", server.origin).returncode == 0
+    assert not any(path_key(r.path).startswith("/ckb/") for r in server.log), "Arabic edition by default"
+    assert run_crawl("kurdistan24", server.origin, "-a", "editions=ar,ckb").returncode == 0
+    docs = stored_by_path(store)
+    for want in expected["edition_articles"]["ckb"]:
+        doc = docs[path_key(want["path"])]
+        check_article(doc, want)
+        assert doc["language"] == "ckb"
+
+
+def test_aggregator_copies_record_source_and_link_to_the_original(replica, run_crawl, store: ArticleStore) -> None:
+    """hathalyoum copies credit their original; when the original is stored, the copy links to it,
+    whichever of the two was crawled first."""
+    hath, almada = expected_for("hathalyoum"), expected_for("almada")
+    assert run_crawl("hathalyoum", replica("hathalyoum").origin).returncode == 0
+    assert run_crawl("almada", replica("almada").origin).returncode == 0
+    docs = stored_by_path(store)
+    almada_ids = {path_key(a["path"]): docs[path_key(a["path"])]["_id"] for a in almada["articles"]}
+    linked = 0
+    for want in hath["articles"]:
+        copy = docs[path_key(want["path"])]
+        assert copy["source_name"] == want["source_name"]
+        assert copy["source_url"] == want["source_url"]
+        original_path = path_key(urlsplit(want["source_url"]).path)
+        if "almadapaper.net" in want["source_url"] and original_path in almada_ids:
+            assert copy["duplicate_of"] == almada_ids[original_path], want["path"]
+            linked += 1
+    assert linked == 2
+    for a in almada["articles"]:
+        assert docs[path_key(a["path"])]["duplicate_of"] is None, "an original is never a copy of its copy"

@@ -39,7 +39,13 @@ _GENERIC_SITE_WORDS = frozenset(match_key(w) for w in (
 # trafilatura drops non-printable characters, ZWNJ included, but ZWNJ is orthography in Persian and
 # Sorani (راه‌آهن): it travels through extraction as a printable stand-in and is restored after.
 _ZWNJ, _ZWNJ_STANDIN = "\u200c", "\ufffc"
-MAX_HTML_CHARS = 5_000_000  # larger pages are not articles; refuse rather than stall a worker
+MAX_HTML_CHARS = 5_000_000
+# Social-media embeds quoted inside bodies (tweets show as raw text: "… pic.twitter.com/…").
+EMBED_XPATHS = (
+    '//blockquote[contains(@class, "twitter-tweet") or contains(@class, "instagram-media") '
+    'or contains(@class, "tiktok-embed") or contains(@class, "twitter-video")]',
+    '//*[contains(@class, "fb-post") or contains(@class, "embed-twitter") or contains(@class, "social-embed")]',
+)  # larger pages are not articles; refuse rather than stall a worker
 
 
 class ExtractionError(ValueError):
@@ -214,7 +220,7 @@ def extract_article(
     drop_inline_teasers(tree)
     unwrap_layout_tables(tree)
     split_br_paragraphs(tree)
-    prune = list(outlet.prune_xpaths) if outlet else []
+    prune = [*EMBED_XPATHS, *(outlet.prune_xpaths if outlet else ())]
     lines = generic_text(tree, url, prune)
     drop_keys = frozenset(match_key(x) for x in (outlet.drop_lines if outlet else ())) | frozenset(site_keys)
     body = clean_lines(lines, title, drop_keys)

@@ -31,6 +31,7 @@ _WEEKDAY_KEYS = frozenset(match_key(w) for w in _WEEKDAYS)
 _CREDIT_LINE = re.compile(r"^\s*(?:متابعة|متابعات|ترجمة|تقرير|خاص)\s*[-–/:]\s*\S[^.\n]{0,40}$")
 _CAPTION_LINE = re.compile(r"(?:[-–(]\s*(?:أرشيف|ارشيف|أرشيفية|ارشيفية|صورة أرشيفية|صورة ارشيفية|Archive|File photo)\s*\)?)\s*$",
                            re.IGNORECASE)
+_EMBED_LINE = re.compile(r"pic\.twitter\.com/|^\s*[—–-]\s*[^\n]{0,60}\(@\w+\)\s", re.IGNORECASE)
 _LEADING_STAMP = re.compile(r"^\s*(?:آخر تحديث|اخر تحديث|تاريخ النشر|نشر في|نشر بتاريخ|Updated|Published)\s*[:：]?\s*")
 
 
@@ -116,6 +117,7 @@ def clean_lines(
         if (
             is_drop_line(key, drop_keys)
             or (len(line) < 120 and (_CREDIT_LINE.match(line) or _CAPTION_LINE.search(line)))
+            or _EMBED_LINE.search(line)
             or (title_key and key == title_key)
             or (len(line) < 300 and TEASER_LINE.match(prepare(line)))
             or (len(line) <= 80 and _is_date_line(line))

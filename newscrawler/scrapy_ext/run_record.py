@@ -19,7 +19,7 @@ def summarise_stats(stats: dict[str, Any]) -> dict[str, Any]:
     """The run record's counters, from Scrapy's stats."""
     errors = {k.split("/", 1)[1]: v for k, v in stats.items() if k.startswith("errors/")}
     for key, value in stats.items():
-        if key.startswith("downloader/exception_type_count/"):
+        if key.startswith("downloader/exception_type_count/") and not key.endswith("IgnoreRequest"):
             errors[key.rsplit("/", 1)[1].rsplit(".", 1)[-1]] = value
     return {
         "pages_fetched": int(stats.get("downloader/response_count", 0)),
@@ -27,6 +27,7 @@ def summarise_stats(stats: dict[str, Any]) -> dict[str, Any]:
         "articles": {k: int(stats.get(f"articles/{k}", 0)) for k in ("new", "updated", "unchanged", "duplicate")},
         "rejected": {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("articles/rejected/")},
         "errors": errors,
+        "robots_forbidden": int(stats.get("robotstxt/forbidden", 0)),
         "error_count": int(sum(errors.values())),
         "extraction_warnings": {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("extract/warning/")},
     }
