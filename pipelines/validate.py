@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-log = logging.getLogger(__name__)
+from newscrawler.normalise.article import rejection_reason
+from pipelines.items import as_article
 
-MIN_TEXT_CHARS = 80  # shorter bodies are captions, teasers or error pages
+log = logging.getLogger(__name__)
 
 
 class ValidatePipeline:
@@ -23,15 +23,9 @@ class ValidatePipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
-        reason = None
-        if not adapter.get("title"):
-            reason = "no_title"
-        elif len(adapter.get("text") or "") < MIN_TEXT_CHARS:
-            reason = "text_too_short"
-        elif not adapter.get("canonical_url") or not adapter.get("id"):
-            reason = "no_key"
+        article = as_article(item)
+        reason = rejection_reason(article)
         if reason:
             self.stats.inc_value(f"articles/rejected/{reason}")
-            raise DropItem(f"rejected {adapter.get('url')}: {reason}")
-        return item
+            raise DropItem(f"rejected {article.url}: {reason}")
+        return article

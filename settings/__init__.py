@@ -32,10 +32,13 @@ STORE_WRITE_RETRIES = 3  # retries of a failed bulk write (with backoff) before 
 # Where a batch goes when the database refuses it after all retries: nothing is lost.
 STORE_SPILL_DIR = os.path.join(NEWSCRAWLER_DATA_DIR, "spill")
 
+# Duplicates (exact, near, syndicated): "link" stores a copy with duplicate_of; "drop" drops it.
+DEDUP_MODE = os.environ.get("NEWSCRAWLER_DEDUP_MODE", "link")
+
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
     "pipelines.validate.ValidatePipeline": 200,
-    "pipelines.dedup.ExactDuplicatePipeline": 300,
+    "pipelines.dedup.DuplicatePipeline": 300,
     "pipelines.store.MongoStorePipeline": 900,
 }
 

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 ARTICLES = "articles"
 VERSIONS = "article_versions"
 RUNS = "crawl_runs"
+AWAITING = "awaiting_original"  # _id: an original's key not stored yet; copies: the copies crediting it
 
 # Fields owned by the store: never overwritten from a fresh extraction.
 _STORE_OWNED = ("_id", "version", "first_seen_at", "last_seen_at")
@@ -54,6 +55,7 @@ class ArticleStore:
         self.articles: Collection[dict[str, Any]] = db[ARTICLES]
         self.versions: Collection[dict[str, Any]] = db[VERSIONS]
         self.runs: Collection[dict[str, Any]] = db[RUNS]
+        self.awaiting: Collection[dict[str, Any]] = db[AWAITING]
 
     @classmethod
     def open(cls, uri: str, database: str, **client_options: Any) -> ArticleStore:
@@ -97,13 +99,20 @@ class ArticleStore:
     def exists(self, article_id: str) -> bool:
         return self.articles.find_one({"_id": article_id}, {"_id": 1}) is not None
 
+    def await_original(self, original_id: str, copy_id: str) -> None:
+        """Remember a copy whose credited original is not stored yet."""
+        self.awaiting.update_one({"_id": original_id}, {"$addToSet": {"copies": copy_id}}, upsert=True)
+
     def link_waiting_copies(self, original_id: str) -> int:
-        """Copies stored before their original (they credit it by URL) now point to it."""
-        waiting = [d["_id"] for d in self.articles.find(
-            {"source_article_id": original_id, "duplicate_of": None}, {"_id": 1})]
-        for copy_id in waiting:  # by _id: fast on every server
+        """Copies stored before their original now point to it (all keyed on _id: fast anywhere)."""
+        waiting = self.awaiting.find_one({"_id": original_id})
+        if not waiting:
+            return 0
+        copies = [c for c in waiting.get("copies", []) if c != original_id]
+        for copy_id in copies:
             self.articles.update_one({"_id": copy_id}, {"$set": {"duplicate_of": original_id}})
-        return len(waiting)
+        self.awaiting.delete_one({"_id": original_id})
+        return len(copies)
 
     def write_batch(self, docs: list[dict[str, Any]], now: datetime | None = None) -> BatchResult:
         """Upsert a batch of extracted articles; returns which ids were new, updated, unchanged.
