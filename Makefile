@@ -36,3 +36,7 @@ clean:
 ## Extraction quality and cost: ours vs vanilla trafilatura (Zyte benchmark + our fixtures).
 bench-extract: setup
 	$(PY) bench/bench_extract.py
+
+## Near-duplicate quality (labelled corpus) and lookup cost at 10k / 100k stored articles.
+bench-dedup: setup
+	$(PY) bench/bench_dedup.py

@@ -3,6 +3,8 @@
     newscrawler db start|stop|status
     newscrawler crawl [OUTLET …] [--replicas DIR]   # all outlets; --replicas: against local replicas
     newscrawler extract FILE [FILE …] [--url URL] | --jsonl MANIFEST | -
+    newscrawler ingest FILE.jsonl [--drop-duplicates]
+    newscrawler history ARTICLE_ID|URL
 """
 
 from __future__ import annotations
@@ -144,6 +146,45 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from newscrawler.ingest import ingest
+    from newscrawler.scrapy_ext.connection import resolve_mongo_uri
+    from newscrawler.store import ArticleStore
+
+    settings = _settings()
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"newscrawler ingest: {path}: no such file", file=sys.stderr)
+        return 2
+    store = ArticleStore.open(resolve_mongo_uri(settings), settings.get("MONGO_DATABASE"))
+    report = ingest(path, store, drop_duplicates=args.drop_duplicates or settings.get("DEDUP_MODE") == "drop")
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from newscrawler.dedup.canonical import article_key, canonical_url
+    from newscrawler.outlets import outlet_for_url
+    from newscrawler.scrapy_ext.connection import resolve_mongo_uri
+    from newscrawler.store import ArticleStore
+
+    settings = _settings()
+    store = ArticleStore.open(resolve_mongo_uri(settings), settings.get("MONGO_DATABASE"))
+    key = args.article
+    if key.startswith(("http://", "https://")):
+        url = canonical_url(key, None)
+        key = article_key(url, outlet_for_url(url))
+    current = store.articles.find_one({"_id": key})
+    if current is None:
+        print(f"newscrawler history: no article {args.article}", file=sys.stderr)
+        return 1
+    for old in [*store.history(key), current]:
+        when = old.get("archived_at") or old.get("last_seen_at")
+        print(json.dumps({"version": old.get("version"), "title": old.get("title"), "text": old.get("text"),
+                          "fetched_at": str(old.get("fetched_at")), "until": str(when)}, ensure_ascii=False))
+    return 0
+
+
 def article_json(article: Any) -> dict[str, Any]:
     def iso(value: datetime | None) -> str | None:
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
@@ -174,6 +215,13 @@ def main(argv: list[str] | None = None) -> int:
     extract.add_argument("--outlet", help="outlet name (default: looked up from the URL)")
     extract.add_argument("--jsonl", metavar="MANIFEST", help='lines of {"file": …, "url": …}')
     extract.set_defaults(func=cmd_extract)
+    ingest = sub.add_parser("ingest", help="store JSON-lines articles through normalise -> dedup -> store")
+    ingest.add_argument("file", help='lines of {"url", "title", "text", "published_at", "outlet", "html"?}')
+    ingest.add_argument("--drop-duplicates", action="store_true", help="do not store duplicates (default: link)")
+    ingest.set_defaults(func=cmd_ingest)
+    history = sub.add_parser("history", help="every stored version of an article (by _id or URL)")
+    history.add_argument("article")
+    history.set_defaults(func=cmd_history)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -69,12 +69,3 @@ def test_indexes_idempotent_and_canonical_url_unique(store: ArticleStore) -> Non
     with pytest.raises(BulkWriteError) as err:
         store.write_batch([clash], now=T0)
     assert err.value.details["writeErrors"][0]["code"] == 11000
-
-
-def test_earliest_with_hash(store: ArticleStore) -> None:
-    store.write_batch([doc("first")], now=T0)
-    store.write_batch([doc("second")], now=T0 + timedelta(minutes=5))
-    digest = content_hash("نص المقال الأول")
-    assert store.earliest_with_hash(digest, exclude_id="second") == "first"
-    assert store.earliest_with_hash(digest, exclude_id="first") == "second"
-    assert store.earliest_with_hash("0" * 32, exclude_id="x") is None

@@ -57,25 +57,19 @@ class Deduplicator:
             if self.store.exists(credited):
                 return Decision(credited, "credited", 1.0)
             self.store.await_original(credited, own)
-        exact = self.store.earliest_with_hash(article.content_hash, own)
-        if exact:
-            return Decision(self._root(exact), "exact", 1.0)
-        best: tuple[datetime, str, float] | None = None
-        loaded = self.lsh.load(self.lsh.candidates(keys, exclude=[own]))
-        for candidate_id, (candidate_sig, attrs) in loaded.items():
+        # Identical texts share every band, so exact copies are among the LSH candidates too: both
+        # checks are _id lookups, never a collection scan.
+        matches: list[tuple[bool, datetime, str, float]] = []
+        for candidate_id, (candidate_sig, attrs) in self.lsh.load(self.lsh.candidates(keys, exclude=[own])).items():
             if attrs.get("source_article_id") == own:
-                continue
+                continue  # a copy crediting this article: it is the copy's original, not a duplicate
+            exact = attrs.get("content_hash") == article.content_hash
             sim = compare(sig, candidate_sig)
-            if is_near_duplicate(sim):
+            if exact or is_near_duplicate(sim):
                 seen = LshIndex.seen_at(attrs) or datetime.max.replace(tzinfo=UTC)
-                if seen.tzinfo is None:
-                    seen = seen.replace(tzinfo=UTC)
-                if best is None or (seen, candidate_id) < best[:2]:
-                    best = (seen, self.lsh.root_of(candidate_id, attrs), sim.containment)
-        if best:
-            return Decision(best[1], "near", round(best[2], 3))
-        return Decision(None)
-
-    def _root(self, article_id: str) -> str:
-        loaded = self.lsh.load([article_id])
-        return self.lsh.root_of(article_id, loaded[article_id][1]) if article_id in loaded else article_id
+                seen = seen if seen.tzinfo else seen.replace(tzinfo=UTC)
+                matches.append((not exact, seen, self.lsh.root_of(candidate_id, attrs), sim.containment))
+        if not matches:
+            return Decision(None)
+        near, _, root, score = min(matches)
+        return Decision(root, "near" if near else "exact", round(score, 3))

@@ -1,7 +1,8 @@
 """Persistent MinHash-LSH index in MongoDB, shared by every run and every worker process.
 
 `lsh_buckets`: one document per band key (`_id` = "<band>:<hash>") listing the article ids in it.
-`signatures`: one document per article (`_id` = article `_id`) with its MinHash signature, shingle
+`signatures`: one document per article (`_id` = article `_id`) with its MinHash signature (hex: plain
+JSON-compatible values on every server), shingle
 count, numbers, and the root of its duplicate cluster. Every read and write is keyed on `_id`,
 so lookups cost the same at 10k and 100k articles on MongoDB and on the embedded server.
 """
@@ -12,7 +13,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from bson import Binary
 from pymongo import UpdateOne
 from pymongo.database import Database
 
@@ -38,7 +38,7 @@ class LshIndex:
         """Signatures (and their stored attributes) of the given articles."""
         out: dict[str, tuple[Signature, dict[str, Any]]] = {}
         for doc in self.signatures.find({"_id": {"$in": list(ids)}}):
-            sig = Signature.from_bytes(bytes(doc["hv"]), doc["n"], doc.get("numbers", []))
+            sig = Signature.from_bytes(bytes.fromhex(doc["hv"]), doc["n"], doc.get("numbers", []))
             out[doc["_id"]] = (sig, doc)
         return out
 
@@ -50,7 +50,7 @@ class LshIndex:
         bucket_ops = []
         for article_id, sig, keys, attrs in entries:
             signature_ops.append(UpdateOne({"_id": article_id}, {"$set": {
-                "hv": Binary(sig.to_bytes()), "n": sig.size, "numbers": list(sig.numbers), "bands": keys, **attrs,
+                "hv": sig.to_bytes().hex(), "n": sig.size, "numbers": list(sig.numbers), "bands": keys, **attrs,
             }}, upsert=True))
             bucket_ops.extend(UpdateOne({"_id": key}, {"$addToSet": {"ids": article_id}}, upsert=True)
                               for key in keys)

@@ -83,19 +83,6 @@ class ArticleStore:
                       "modified_at": 1, "fetched_at": 1, "url": 1, "duplicate_of": 1}
         return {d["_id"]: d for d in self.articles.find({"_id": {"$in": ids}}, projection)}
 
-    def earliest_with_hash(self, content_hash: str, exclude_id: str) -> str | None:
-        """The `_id` of the earliest stored article with this content hash, other than exclude_id
-        and other than copies that credit exclude_id as their original."""
-        cursor = (
-            self.articles.find({"content_hash": content_hash, "_id": {"$ne": exclude_id}},
-                               {"_id": 1, "source_article_id": 1})
-            .sort([("first_seen_at", ASCENDING), ("_id", ASCENDING)])
-        )
-        for doc in cursor:
-            if doc.get("source_article_id") != exclude_id:
-                return str(doc["_id"])
-        return None
-
     def exists(self, article_id: str) -> bool:
         return self.articles.find_one({"_id": article_id}, {"_id": 1}) is not None
 
