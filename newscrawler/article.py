@@ -34,5 +34,7 @@ class Article:
     content_hash: str = ""
     duplicate_of: str | None = None
     fetched_at: datetime | None = None
+    http_etag: str | None = None  # validators of the last fetch: conditional requests next time
+    http_last_modified: str | None = None
     crawl_id: str | None = None
     warnings: list[str] = field(default_factory=list)  # extraction warnings, not stored per article

@@ -87,6 +87,13 @@ PLAYWRIGHT_ABORT_REQUEST = "newscrawler.scrapy_ext.playwright.abort_heavy_resour
 
 # Replica/test runs shorten the delays with -s; a crawl of the real sites keeps the above.
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+# Articles are identified by their key (one fetch per article per run, whatever URL variant);
+# the in-run dupefilter does not persist to JOBDIR (a crashed run re-discovers; see dupefilter.py).
+REQUEST_FINGERPRINTER_CLASS = "newscrawler.scrapy_ext.dupefilter.ArticleKeyFingerprinter"
+DUPEFILTER_CLASS = "newscrawler.scrapy_ext.dupefilter.InRunDupeFilter"
+# Incremental crawling: stored, unchanged articles are not requested again (see spiders/base.py).
+INCREMENTAL = True
+GONE_RETRY_DAYS = 7  # an article URL that answered 404/410 is not requested again for this long
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("NEWSCRAWLER_LOG_LEVEL", "INFO")

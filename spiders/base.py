@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -24,9 +24,12 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
+from newscrawler.dedup.canonical import article_key, normalise_url
 from newscrawler.discovery import Entry, NotAFeedError, is_pagination_of, parse_feed, parse_sitemap
 from newscrawler.extract import ExtractionError, extract_article
 from newscrawler.outlets import Outlet, get_outlet
+from newscrawler.scrapy_ext.connection import store_for
+from newscrawler.store import ArticleStore
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,16 @@ class OutletSpider(scrapy.Spider):
         self.origin_host = urlsplit(self.origin).hostname or ""
         self.allowed_domains = [self.origin_host, *self.outlet.domains]
         self._scheduled_articles = 0
+        self._validators: dict[str, dict[str, Any]] = {}  # discovery URL -> validators stored last run
+        self._new_validators: dict[str, dict[str, str]] = {}
+
+    @property
+    def store(self) -> ArticleStore:
+        return store_for(self.crawler)
+
+    @property
+    def incremental(self) -> bool:
+        return self.settings.getbool("INCREMENTAL", True)
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -99,7 +112,11 @@ class OutletSpider(scrapy.Spider):
 
     def page_request(self, url: str, kind: str, **meta: Any) -> scrapy.Request:
         callback = {"feed": self.parse_feed, "sitemap": self.parse_sitemap, "listing": self.parse_listing}[kind]
-        meta = {"page_kind": kind, **meta}
+        meta = {"page_kind": kind, "handle_httpstatus_list": [304], **meta}
+        headers: dict[str, str] = {}
+        known = self._validators.get(url) if self.incremental else None
+        if known and not (kind == "listing" and self.outlet.listing_needs_js):
+            headers = _conditional_headers(known.get("etag"), known.get("last_modified"))
         if kind == "listing" and self.outlet.listing_needs_js:
             from scrapy_playwright.page import PageMethod
 
@@ -107,46 +124,89 @@ class OutletSpider(scrapy.Spider):
                 PageMethod("wait_for_load_state", "domcontentloaded"),
                 PageMethod("evaluate", SCROLL_SCRIPT),
             ])
-        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta)
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, headers=headers)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for kind, paths in (("feed", self.outlet.feeds), ("sitemap", self.outlet.sitemaps),
-                            ("listing", self.outlet.listings)):
-            for path in self.outlet.paths_for(paths, self.editions):
-                yield self.page_request(self.absolute(path), kind)
+        starts = [(kind, self.absolute(path)) for kind, paths in (
+            ("feed", self.outlet.feeds), ("sitemap", self.outlet.sitemaps), ("listing", self.outlet.listings))
+            for path in self.outlet.paths_for(paths, self.editions)]
+        if self.incremental:
+            self._validators = self.store.page_validators([url for _, url in starts])
+        for kind, url in starts:
+            yield self.page_request(url, kind)
 
-    def article_request(self, url: str, discovered_by: str) -> scrapy.Request | None:
-        if not self.owns(url) or not self.outlet.is_article_url(url) or not self.in_edition(url):
-            return None
-        if self.max_articles is not None and self._scheduled_articles >= self.max_articles:
-            self.crawler.stats.inc_value("discovery/skipped_max_articles")
-            return None
-        self._scheduled_articles += 1
-        self.crawler.stats.inc_value(f"discovery/{discovered_by}")
-        return scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
-                              meta={"page_kind": "article", "discovered_by": discovered_by})
+    def not_modified(self, response: Response) -> bool:
+        """Remember a discovery page's validators; True if the server says it did not change."""
+        if response.status == 304:
+            self.crawler.stats.inc_value(f"incremental/{response.meta.get('page_kind')}_not_modified")
+            return True
+        etag = response.headers.get("ETag", b"").decode("latin-1")
+        modified = response.headers.get("Last-Modified", b"").decode("latin-1")
+        if etag or modified:
+            self._new_validators[response.url] = {"etag": etag, "last_modified": modified}
+        return False
 
-    def _entries_to_requests(self, entries: list[Entry], source: str) -> Iterator[scrapy.Request]:
-        for entry in entries:
+    def closed(self, reason: str) -> None:
+        # Only a completed run may say "seen": a crashed one must re-read its discovery pages.
+        if reason == "finished" and self.incremental:
+            self.store.save_page_validators(self._new_validators)
+
+    def wanted(self, url: str) -> bool:
+        return self.owns(url) and self.outlet.is_article_url(url) and self.in_edition(url)
+
+    def article_requests(self, entries: list[Entry], source: str) -> Iterator[scrapy.Request]:
+        """Requests for the article URLs found on one discovery page.
+
+        Incremental: the store is asked once for all of them; a stored article is requested again
+        only if the source dates a change after our last fetch (sitemap lastmod, feed updated),
+        and then conditionally (If-None-Match / If-Modified-Since).
+        """
+        entries = [e for e in entries if self.wanted(e.url)]
+        keyed = [(e, article_key(normalise_url(e.url), self.outlet)) for e in entries]
+        keys = [k for _, k in keyed]
+        known = self.store.known(keys) if self.incremental else {}
+        retry_after = datetime.now(UTC) - timedelta(days=self.settings.getfloat("GONE_RETRY_DAYS", 7))
+        gone = self.store.gone_since(keys, retry_after) if self.incremental else set()
+        for entry, key in keyed:
             if self.too_old(entry):
                 self.crawler.stats.inc_value("discovery/skipped_before_since")
                 continue
-            request = self.article_request(entry.url, source)
-            if request:
-                yield request
+            if key in gone:
+                self.crawler.stats.inc_value("incremental/skipped_gone")
+                continue
+            stored = known.get(key)
+            fetched = stored.get("fetched_at") if stored else None
+            if fetched and fetched.tzinfo is None:
+                fetched = fetched.replace(tzinfo=UTC)
+            if stored and not (entry.date and fetched and entry.date > fetched):
+                self.crawler.stats.inc_value("incremental/skipped_stored")
+                continue
+            if self.max_articles is not None and self._scheduled_articles >= self.max_articles:
+                self.crawler.stats.inc_value("discovery/skipped_max_articles")
+                continue
+            self._scheduled_articles += 1
+            self.crawler.stats.inc_value(f"discovery/{source}")
+            headers = _conditional_headers(stored.get("http_etag"), stored.get("http_last_modified")) if stored else {}
+            yield scrapy.Request(entry.url, callback=self.parse_article, errback=self.on_error, headers=headers,
+                                 meta={"page_kind": "article", "discovered_by": source, "article_key": key,
+                                       "handle_httpstatus_list": [304]})
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("pages/feed")
+        if self.not_modified(response):
+            return
         try:
             entries = parse_feed(response.body, response.url, self.outlet.timezone)
         except NotAFeedError as exc:
             self.crawler.stats.inc_value("errors/bad_feed")
             log.error("feed %s is not RSS/Atom: %s", response.url, exc)
             return
-        yield from self._entries_to_requests(entries, "feed")
+        yield from self.article_requests(entries, "feed")
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("pages/sitemap")
+        if self.not_modified(response):
+            return
         try:
             kind, entries = parse_sitemap(response.body, response.url, self.outlet.timezone)
         except NotAFeedError as exc:
@@ -158,23 +218,25 @@ class OutletSpider(scrapy.Spider):
                 if self.owns(entry.url) and not self.too_old(entry):
                     yield self.page_request(entry.url, "sitemap")
             return
-        yield from self._entries_to_requests(entries, "sitemap")
+        yield from self.article_requests(entries, "sitemap")
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("pages/listing")
+        if self.not_modified(response):
+            return
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("errors/listing_not_text")
             return
         depth = response.meta.get("listing_page", 1)
         max_pages = self.settings.getint("LISTING_MAX_PAGES", 5)
         next_pages = {urljoin(response.url, href) for href in response.xpath('//a[@rel="next"]/@href').getall()}
+        found: list[Entry] = []
         for link in LinkExtractor().extract_links(response):
             if is_pagination_of(link.url, response.url):
                 next_pages.add(link.url)
-                continue
-            request = self.article_request(link.url, "listing")
-            if request:
-                yield request
+            else:
+                found.append(Entry(link.url))
+        yield from self.article_requests(found, "listing")
         if depth < max_pages:
             for url in sorted(next_pages):
                 if self.owns(url):
@@ -182,6 +244,9 @@ class OutletSpider(scrapy.Spider):
 
     # --- articles -------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
+        if response.status == 304:
+            self.crawler.stats.inc_value("incremental/article_not_modified")
+            return
         self.crawler.stats.inc_value("pages/article")
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         try:
@@ -196,6 +261,8 @@ class OutletSpider(scrapy.Spider):
             self.crawler.stats.inc_value("articles/skipped_before_since")
             return
         article.crawl_id = self.crawl_id
+        article.http_etag = response.headers.get("ETag", b"").decode("latin-1") or None
+        article.http_last_modified = response.headers.get("Last-Modified", b"").decode("latin-1") or None
         for warning in article.warnings:
             self.crawler.stats.inc_value(f"extract/warning/{warning}")
         yield article
@@ -206,5 +273,16 @@ class OutletSpider(scrapy.Spider):
         kind = f"http_{response.status}" if response is not None else type(failure.value).__name__
         if kind == "IgnoreRequest":  # robots.txt and offsite filters: not a fetch error
             return
+        if response is not None and response.status in (404, 410) and request.meta.get("article_key"):
+            self.store.mark_gone(request.meta["article_key"], response.status, request.url)
         self.crawler.stats.inc_value(f"errors/{kind}")
         log.warning("%s %s failed: %s", request.meta.get("page_kind", "page"), request.url, kind)
+
+
+def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers

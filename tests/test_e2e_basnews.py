@@ -63,14 +63,25 @@ def test_second_crawl_stores_nothing_new(replica, run_crawl, store: ArticleStore
     server = replica("basnews")
     assert run_crawl("basnews", server.origin).returncode == 0
     before = {d["_id"]: d for d in store.articles.find()}
+
+    # Incremental (default): stored, unchanged articles are not even requested.
+    fetched_before = len(server.log)
     second = run_crawl("basnews", server.origin, "-a", "crawl_id=second")
     assert second.returncode == 0, second.output[-3000:]
+    stored_paths = {a["path"] for a in EXPECTED["articles"]}
+    assert not [r.path for r in server.log[fetched_before:] if r.path in stored_paths]
+    assert {d["_id"]: d for d in store.articles.find()} == before
+    assert store.runs.find_one({"_id": "second"})["articles"]["new"] == 0
+
+    # A full re-crawl (INCREMENTAL=False) refetches: nothing new, visits recorded, versions kept.
+    third = run_crawl("basnews", server.origin, "-a", "crawl_id=third", "-s", "INCREMENTAL=False")
+    assert third.returncode == 0, third.output[-3000:]
     after = {d["_id"]: d for d in store.articles.find()}
     assert set(after) == set(before)
     for _id, doc in after.items():
         assert doc["version"] == 1
         assert doc["first_seen_at"] == before[_id]["first_seen_at"]
         assert doc["last_seen_at"] > before[_id]["last_seen_at"]
-        assert doc["crawl_id"] == "second"
-    run_record = store.runs.find_one({"_id": "second"})
+        assert doc["crawl_id"] == "third"
+    run_record = store.runs.find_one({"_id": "third"})
     assert run_record["articles"] == {"new": 0, "updated": 0, "unchanged": len(after), "duplicate": 0}

@@ -64,14 +64,18 @@ def url_key(url: str) -> str:
 
 
 def article_key(url: str, outlet: Outlet | None) -> str:
-    """Stable `_id` of the article at `url`: outlet + its own article id where it has one,
-    otherwise the URL key. Hashed to a fixed length so any URL fits an index."""
+    """Stable `_id` of the article at `url`: outlet + its own article id where it has one, else
+    outlet + the URL's path key (any of the outlet's hosts), else the URL key. Hashed to a fixed
+    length so any URL fits an index."""
     url = normalise_url(url)
     article_id = outlet.article_id(url) if outlet else None
     if outlet and article_id:
         match = outlet.article_re.search(urlsplit(url).path)
         edition = match.groupdict().get("edition") if match else None
         basis = f"{outlet.name}:{edition or ''}:{article_id}"
+    elif outlet:  # any of the outlet's hosts (www., mirrors, a replica) is the same site
+        key = url_key(url)
+        basis = f"{outlet.name}::{key[key.index('/'):] if '/' in key else '/'}"
     else:
         basis = url_key(url)
     return hashlib.blake2b(basis.encode(), digest_size=12).hexdigest()

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 ARTICLES = "articles"
 VERSIONS = "article_versions"
 RUNS = "crawl_runs"
+VALIDATORS = "http_validators"  # _id: a feed/sitemap/listing URL; etag, last_modified of its last 200
+GONE = "gone_articles"  # _id: an article key that answered 404/410; status, at
 AWAITING = "awaiting_original"  # _id: an original's key not stored yet; copies: the copies crediting it
 
 # Fields owned by the store: never overwritten from a fresh extraction.
@@ -49,6 +51,12 @@ class BatchResult:
     unchanged: list[str] = field(default_factory=list)
 
 
+def _aware(value: Any) -> datetime:
+    if not isinstance(value, datetime):
+        return datetime.min.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 class ArticleStore:
     def __init__(self, db: Database[dict[str, Any]]) -> None:
         self.db = db
@@ -56,6 +64,8 @@ class ArticleStore:
         self.versions: Collection[dict[str, Any]] = db[VERSIONS]
         self.runs: Collection[dict[str, Any]] = db[RUNS]
         self.awaiting: Collection[dict[str, Any]] = db[AWAITING]
+        self.validators: Collection[dict[str, Any]] = db[VALIDATORS]
+        self.gone: Collection[dict[str, Any]] = db[GONE]
 
     @classmethod
     def open(cls, uri: str, database: str, **client_options: Any) -> ArticleStore:
@@ -82,6 +92,31 @@ class ArticleStore:
         projection = {"content_hash": 1, "version": 1, "title": 1, "text": 1, "published_at": 1,
                       "modified_at": 1, "fetched_at": 1, "url": 1, "duplicate_of": 1}
         return {d["_id"]: d for d in self.articles.find({"_id": {"$in": ids}}, projection)}
+
+    def known(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """What the store knows of these articles (for incremental crawling): fetched_at, validators."""
+        if not ids:
+            return {}
+        projection = {"fetched_at": 1, "http_etag": 1, "http_last_modified": 1, "modified_at": 1}
+        return {d["_id"]: d for d in self.articles.find({"_id": {"$in": ids}}, projection)}
+
+    def gone_since(self, ids: list[str], since: datetime) -> set[str]:
+        """Article keys that answered 404/410 after `since` (not worth requesting again yet)."""
+        if not ids:
+            return set()
+        return {d["_id"] for d in self.gone.find({"_id": {"$in": ids}}) if _aware(d.get("at")) >= since}
+
+    def mark_gone(self, article_id: str, status: int, url: str) -> None:
+        self.gone.update_one({"_id": article_id},
+                             {"$set": {"status": status, "url": url, "at": datetime.now(UTC)}}, upsert=True)
+
+    def page_validators(self, urls: list[str]) -> dict[str, dict[str, Any]]:
+        return {d["_id"]: d for d in self.validators.find({"_id": {"$in": urls}})} if urls else {}
+
+    def save_page_validators(self, validators: dict[str, dict[str, str]]) -> None:
+        if validators:
+            self.validators.bulk_write([UpdateOne({"_id": url}, {"$set": v}, upsert=True)
+                                        for url, v in validators.items()], ordered=False)
 
     def exists(self, article_id: str) -> bool:
         return self.articles.find_one({"_id": article_id}, {"_id": 1}) is not None
