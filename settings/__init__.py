@@ -38,13 +38,27 @@ DEDUP_MODE = os.environ.get("NEWSCRAWLER_DEDUP_MODE", "link")
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
     "pipelines.validate.ValidatePipeline": 200,
+    "newscrawler.scrapy_ext.monitoring.ArticleValidationPipeline": 250,
     "pipelines.dedup.DuplicatePipeline": 300,
     "pipelines.store.MongoStorePipeline": 900,
 }
 
 EXTENSIONS = {
-    "newscrawler.scrapy_ext.run_record.RunRecordExtension": 500,
+    "spidermon.contrib.scrapy.extensions.Spidermon": 500,
+    # After Spidermon: the run record includes the monitors' verdict.
+    "newscrawler.scrapy_ext.run_record.RunRecordExtension": 900,
 }
+
+# --- Monitoring (newscrawler/scrapy_ext/monitoring.py) -----------------------------------------
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ("newscrawler.scrapy_ext.monitoring.CloseSpiderMonitors",)
+SPIDERMON_VALIDATION_SCHEMAS = [
+    str(PROJECT_DIR / "newscrawler" / "schemas" / "article.json"),
+]
+SPIDERMON_MIN_ARTICLES = 1  # per run: an outlet that yields nothing has changed or is down
+SPIDERMON_MAX_ERROR_RATE = 0.5  # errors (HTTP, extraction, database) per request
+SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
+SPIDERMON_MAX_ITEM_VALIDATION_ERRORS = 0
 
 # --- Politeness (defaults a person can leave running for months) ------------------------------
 ROBOTSTXT_OBEY = True

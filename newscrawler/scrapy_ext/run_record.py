@@ -59,6 +59,8 @@ class RunRecordExtension:
             "elapsed_s": round((finished - self.started_at).total_seconds(), 2),
             "finish_reason": reason,
             "failed": stats.get("newscrawler/failed"),
+            "failed_monitors": stats.get("newscrawler/failed_monitors", []),
+            "validation_errors": int(stats.get("spidermon/validation/items/errors", 0)),
             "origin": getattr(spider, "origin", None),
             **summarise_stats(stats),
         }

@@ -8,7 +8,7 @@ import argparse
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-FAILURE_STAT = "newscrawler/failed"
+from newscrawler.scrapy_ext.monitoring import FAILED_STAT as FAILURE_STAT
 
 
 class Command(ScrapyCrawlCommand):
