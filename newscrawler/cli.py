@@ -5,6 +5,8 @@
     newscrawler extract FILE [FILE …] [--url URL] | --jsonl MANIFEST | -
     newscrawler ingest FILE.jsonl [--drop-duplicates]
     newscrawler history ARTICLE_ID|URL
+    newscrawler status [OUTLET …]
+    newscrawler schedule --every 30m [OUTLET …]
 """
 
 from __future__ import annotations
@@ -185,6 +187,54 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from newscrawler.outlets import all_outlets
+    from newscrawler.scrapy_ext.connection import resolve_mongo_uri
+    from newscrawler.status import format_status, status_rows
+    from newscrawler.store import ArticleStore
+
+    settings = _settings()
+    store = ArticleStore.open(resolve_mongo_uri(settings), settings.get("MONGO_DATABASE"))
+    names = args.outlets or sorted(set(all_outlets()) | set(store.runs.distinct("outlet")))
+    rows = status_rows(store, names, max_error_rate=settings.getfloat("SPIDERMON_MAX_ERROR_RATE", 0.5))
+    print(format_status(rows))
+    return 1 if any(set(r["flags"]) - {"NEVER-RUN"} for r in rows) else 0
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    import logging
+
+    from newscrawler.outlets import all_outlets
+    from newscrawler.replica import ReplicaServer
+    from newscrawler.scheduler import Scheduler, parse_interval
+    from newscrawler.scrapy_ext.connection import resolve_mongo_uri
+    from newscrawler.store import ArticleStore
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = _settings()
+    names = args.outlets or list(all_outlets())
+    uri = resolve_mongo_uri(settings)
+    servers = {n: ReplicaServer(Path(args.replicas) / n, delay=args.replica_delay).start()
+               for n in names} if args.replicas else {}
+
+    def crawl_args(outlet: str) -> list[str]:
+        if outlet not in servers:
+            return []
+        extra = ["-a", f"base_url={servers[outlet].origin}"]
+        for key, value in REPLICA_SETTINGS.items():
+            extra += ["-s", f"{key}={value}"]
+        return extra
+
+    scheduler = Scheduler(ArticleStore.open(uri, settings.get("MONGO_DATABASE")), names, parse_interval(args.every),
+                          crawl_args, max_rounds=args.rounds, env={**os.environ, "MONGO_URI": uri})
+    scheduler.install_signal_handlers()
+    try:
+        return scheduler.run()
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
 def article_json(article: Any) -> dict[str, Any]:
     def iso(value: datetime | None) -> str | None:
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
@@ -219,6 +269,16 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("file", help='lines of {"url", "title", "text", "published_at", "outlet", "html"?}')
     ingest.add_argument("--drop-duplicates", action="store_true", help="do not store duplicates (default: link)")
     ingest.set_defaults(func=cmd_ingest)
+    status = sub.add_parser("status", help="last run per outlet, flagging outlets that broke (exit 1 if any)")
+    status.add_argument("outlets", nargs="*")
+    status.set_defaults(func=cmd_status)
+    schedule = sub.add_parser("schedule", help="crawl outlets on an interval in a long-lived process")
+    schedule.add_argument("outlets", nargs="*", help="outlet names (default: all)")
+    schedule.add_argument("--every", required=True, help="interval: 30m, 2h, 45s …")
+    schedule.add_argument("--rounds", type=int, help="stop after N rounds (default: run until SIGTERM)")
+    schedule.add_argument("--replicas", metavar="DIR", help="crawl the local replicas under DIR")
+    schedule.add_argument("--replica-delay", type=float, default=0.0, help="seconds per replica response (tests)")
+    schedule.set_defaults(func=cmd_schedule)
     history = sub.add_parser("history", help="every stored version of an article (by _id or URL)")
     history.add_argument("article")
     history.set_defaults(func=cmd_history)

@@ -13,6 +13,7 @@ import hashlib
 import json
 import mimetypes
 import threading
+import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
@@ -84,8 +85,9 @@ class ReplicaSite:
 class ReplicaServer:
     """Serve a ReplicaSite on 127.0.0.1 in a background thread (port 0 = a free port)."""
 
-    def __init__(self, root: Path | str, port: int = 0) -> None:
+    def __init__(self, root: Path | str, port: int = 0, delay: float = 0.0) -> None:
         self.site = ReplicaSite(Path(root))
+        self.delay = delay  # seconds per response: a slow site, for crash/stop tests
         self.log: list[AccessRecord] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
@@ -108,6 +110,8 @@ class ReplicaServer:
                 self._serve(send_body=True)
 
             def _serve(self, send_body: bool) -> None:
+                if server.delay and not self.path.endswith("robots.txt"):
+                    time.sleep(server.delay)
                 status, headers, body = server.site.resolve(self.path)
                 if body is None:
                     body = f"<html><body><h1>{status} {HTTPStatus(status).phrase}</h1></body></html>".encode()
