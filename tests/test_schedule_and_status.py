@@ -46,12 +46,12 @@ def test_sigterm_stops_the_scheduler_gracefully(mongo_uri: str, db_name: str, st
                                                 tmp_path: Path) -> None:
     env = {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": db_name}
     proc = subprocess.Popen([sys.executable, "-m", "newscrawler.cli", "schedule", "--every", "1h", "almada",
-                             "--replicas", str(PROJECT_DIR / "tests" / "replicas"), "--replica-delay", "0.5"],
+                             "--replicas", str(PROJECT_DIR / "tests" / "replicas"), "--replica-delay", "1.0"],
                             cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 60
     while store.db.locks.find_one({"_id": "crawl:almada"}) is None and time.monotonic() < deadline:
         time.sleep(0.2)
-    time.sleep(3)  # the crawl is under way (0.5 s per response)
+    time.sleep(1.5)  # the crawl is under way (1 s per response)
     proc.send_signal(signal.SIGTERM)
     output, _ = proc.communicate(timeout=90)
     assert proc.returncode == 0, output[-2000:]
