@@ -1,7 +1,10 @@
 """Crawl locks in the database: one outlet never runs twice at once, on any machine.
 
-A lock is a document `{_id: name, holder, expires_at}`; its holder renews it while it works, so a
-holder that dies (kill -9, lost machine) stops renewing and the lock expires after `ttl`.
+A lock is a document `{_id: name, holder, expires_at, token}`; its holder renews it while it
+works, so a holder that dies (kill -9, lost machine) stops renewing and the lock expires after
+`ttl`. Taking an expired lock is a compare-and-swap on `token` (every write rotates it): equality
+filters only, so no holder can lose a renewed lock to a taker that read it just before.
+(The embedded server also mis-evaluates a datetime range in an update filter: the CAS avoids it.)
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,11 +37,19 @@ class Lock:
         now = datetime.now(UTC)
         expires = now + timedelta(seconds=self.ttl)
         try:
-            self.col.insert_one({"_id": self.name, "holder": self.holder, "expires_at": expires})
+            self.col.insert_one({"_id": self.name, "holder": self.holder, "expires_at": expires,
+                                 "token": uuid.uuid4().hex})
             acquired = True
         except DuplicateKeyError:  # held: take it only if it has expired
-            taken = self.col.update_one({"_id": self.name, "expires_at": {"$lt": now}},
-                                        {"$set": {"holder": self.holder, "expires_at": expires}})
+            current = self.col.find_one({"_id": self.name})
+            until = current.get("expires_at") if current else None
+            if until is not None and until.tzinfo is None:
+                until = until.replace(tzinfo=UTC)
+            if current is None or (until is not None and until >= now):
+                return False
+            taken = self.col.update_one(
+                {"_id": self.name, "token": current.get("token")},
+                {"$set": {"holder": self.holder, "expires_at": expires, "token": uuid.uuid4().hex}})
             acquired = taken.modified_count == 1
         if acquired:
             self._stop.clear()
@@ -48,7 +60,8 @@ class Lock:
     def _renew(self) -> None:
         while not self._stop.wait(self.ttl / 3):
             self.col.update_one({"_id": self.name, "holder": self.holder},
-                                {"$set": {"expires_at": datetime.now(UTC) + timedelta(seconds=self.ttl)}})
+                                {"$set": {"expires_at": datetime.now(UTC) + timedelta(seconds=self.ttl),
+                                          "token": uuid.uuid4().hex}})
 
     def release(self) -> None:
         self._stop.set()
