@@ -88,26 +88,40 @@ def cmd_crawl(args: argparse.Namespace) -> int:
                     continue
                 servers[name] = ReplicaServer(root).start()
             names = [n for n in names if n in servers]
+        redis_url = settings.get("NEWSCRAWLER_REDIS_URL")
+        if args.workers > 1 and not redis_url:
+            print("newscrawler crawl: --workers needs NEWSCRAWLER_REDIS_URL (the shared frontier)", file=sys.stderr)
+            return 2
         for name in names:
-            command = [sys.executable, "-m", "scrapy", "crawl", name, "-a", f"crawl_id={name}-{batch}"]
+            base = [sys.executable, "-m", "scrapy", "crawl", name]
             if name in servers:
-                command += ["-a", f"base_url={servers[name].origin}"]
+                base += ["-a", f"base_url={servers[name].origin}"]
                 for key, value in REPLICA_SETTINGS.items():
-                    command += ["-s", f"{key}={value}"]
-            print(f"crawling {name}{' (replica ' + servers[name].origin + ')' if name in servers else ''} …",
-                  flush=True)
-            code = subprocess.call(command, cwd=PROJECT_DIR, env=env)
-            failed += code != 0
+                    base += ["-s", f"{key}={value}"]
+            print(f"crawling {name}{' (replica ' + servers[name].origin + ')' if name in servers else ''}"
+                  f"{f' with {args.workers} workers' if args.workers > 1 else ''} …", flush=True)
+            if args.workers > 1:
+                from newscrawler.scrapy_ext.distributed import clear_frontier
+
+                clear_frontier(redis_url, [name])
+                workers = [subprocess.Popen([*base, "-a", f"crawl_id={name}-{batch}-w{n}"], cwd=PROJECT_DIR, env=env)
+                           for n in range(1, args.workers + 1)]
+                failed += sum(w.wait() != 0 for w in workers)
+            else:
+                failed += subprocess.call([*base, "-a", f"crawl_id={name}-{batch}"], cwd=PROJECT_DIR, env=env) != 0
     finally:
         for server in servers.values():
             server.stop()
     store = ArticleStore.open(uri, settings.get("MONGO_DATABASE"))
-    rows = [r for name in names if (r := store.runs.find_one({"_id": f"{name}-{batch}"}))]
+    suffixes = [f"-w{n}" for n in range(1, args.workers + 1)] if args.workers > 1 else [""]
+    rows = [r for name in names for suffix in suffixes if (r := store.runs.find_one({"_id": f"{name}-{batch}{suffix}"}))]
     print()
     print(format_table(rows))
     total = store.articles.count_documents({})
     print(f"\n{total} articles in {settings.get('MONGO_DATABASE')} at {uri}")
     missing = set(names) - {r["outlet"] for r in rows}
+    if failed:
+        print(f"{failed} crawl process(es) failed", file=sys.stderr)
     return 1 if failed or missing else 0
 
 
@@ -258,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     crawl = sub.add_parser("crawl", help="run outlet spiders one after another and print a summary")
     crawl.add_argument("outlets", nargs="*", help="outlet names (default: all)")
     crawl.add_argument("--replicas", metavar="DIR", help="crawl the local replicas under DIR instead of the real sites")
+    crawl.add_argument("--workers", type=int, default=1,
+                       help="worker processes per outlet sharing a Redis frontier (needs NEWSCRAWLER_REDIS_URL)")
     crawl.set_defaults(func=cmd_crawl)
     extract = sub.add_parser("extract", help="extract article fields from saved HTML, as JSON")
     extract.add_argument("files", nargs="*", help="HTML files, or - for stdin")

@@ -47,6 +47,7 @@ EXTENSIONS = {
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
     # After Spidermon: the run record includes the monitors' verdict.
     "newscrawler.scrapy_ext.run_record.RunRecordExtension": 900,
+    "newscrawler.scrapy_ext.distributed.SharedIdleExtension": 600,  # only with NEWSCRAWLER_REDIS_URL
 }
 
 # --- Monitoring (newscrawler/scrapy_ext/monitoring.py) -----------------------------------------
@@ -105,6 +106,19 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 # the in-run dupefilter does not persist to JOBDIR (a crashed run re-discovers; see dupefilter.py).
 REQUEST_FINGERPRINTER_CLASS = "newscrawler.scrapy_ext.dupefilter.ArticleKeyFingerprinter"
 DUPEFILTER_CLASS = "newscrawler.scrapy_ext.dupefilter.InRunDupeFilter"
+# --- Distributed mode (scrapy-redis): set NEWSCRAWLER_REDIS_URL=redis://host:6379/0 on every worker.
+NEWSCRAWLER_REDIS_URL: str | None = os.environ.get("NEWSCRAWLER_REDIS_URL") or None
+if NEWSCRAWLER_REDIS_URL:
+    REDIS_URL = NEWSCRAWLER_REDIS_URL
+    SCHEDULER = "scrapy_redis.scheduler.Scheduler"
+    DUPEFILTER_CLASS = "newscrawler.scrapy_ext.distributed.ArticleKeyRedisDupeFilter"
+    SCHEDULER_PERSIST = True  # one worker finishing must not wipe the others' frontier
+    SCHEDULER_QUEUE_KEY = "newscrawler:%(spider)s:requests"
+    SCHEDULER_DUPEFILTER_KEY = "newscrawler:%(spider)s:dupefilter"
+    # An idle worker waits while others are busy (they may still add requests), and a worker's
+    # run finds few articles by design: the yield alarm is `newscrawler status` over all runs.
+    SPIDERMON_MIN_ARTICLES = 0
+
 # Incremental crawling: stored, unchanged articles are not requested again (see spiders/base.py).
 INCREMENTAL = True
 GONE_RETRY_DAYS = 7  # an article URL that answered 404/410 is not requested again for this long
