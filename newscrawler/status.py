@@ -29,7 +29,8 @@ def flags(last: dict[str, Any], earlier: list[dict[str, Any]], max_error_rate: f
     out = []
     if last.get("failed") or last.get("finish_reason") != "finished":
         out.append("FAILED")
-    if found(last) == 0 and (not earlier or any(found(r) > 0 for r in earlier)):
+    quiet = last.get("discovery_not_modified", 0) > 0  # the site answered "nothing changed"
+    if found(last) == 0 and not quiet and (not earlier or any(found(r) > 0 for r in earlier)):
         out.append("NO-YIELD")
     if earlier and last.get("article_pages", 0) >= 3:
         before = median(warning_rate(r) for r in earlier)

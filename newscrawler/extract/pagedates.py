@@ -62,8 +62,10 @@ class _Picker:
         return None
 
     def _is_date_bar(self, found: TextDate) -> bool:
-        local = found.value.astimezone(ZoneInfo(self.tz))
-        return not found.has_time and not found.relative and local.date() == self.today
+        """A date-only value on the crawl day (or the day before: the site's clock may be behind
+        ours around midnight) is the page's "today" bar, unless nothing better is found."""
+        local = found.value.astimezone(ZoneInfo(self.tz)).date()
+        return not found.has_time and not found.relative and 0 <= (self.today - local).days <= 1
 
 
 def _with_time(picker: _Picker, el: HtmlElement, value: datetime) -> datetime:

@@ -46,6 +46,10 @@ class ArticleYieldMonitor(Monitor):
         minimum = self.data.crawler.settings.getint("SPIDERMON_MIN_ARTICLES", 1)
         found = sum(_stat(self, f"articles/{k}") for k in ("new", "updated", "unchanged")) + sum(
             _stat(self, f"incremental/{k}") for k in ("skipped_stored", "article_not_modified"))
+        # Discovery pages that answered 304 mean "nothing new": not a broken outlet.
+        unchanged_pages = sum(_stat(self, f"incremental/{k}_not_modified") for k in ("feed", "sitemap", "listing"))
+        if found == 0 and unchanged_pages:
+            return
         self.assertGreaterEqual(found, minimum, f"only {found} articles found (layout change or outage?)")
 
 

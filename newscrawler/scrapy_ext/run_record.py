@@ -24,6 +24,8 @@ def summarise_stats(stats: dict[str, Any]) -> dict[str, Any]:
     return {
         "pages_fetched": int(stats.get("downloader/response_count", 0)),
         "article_pages": int(stats.get("pages/article", 0)),
+        "discovery_not_modified": sum(int(stats.get(f"incremental/{k}_not_modified", 0))
+                                      for k in ("feed", "sitemap", "listing")),
         "skipped_stored": int(stats.get("incremental/skipped_stored", 0)) + int(
             stats.get("incremental/article_not_modified", 0)),
         "articles": {k: int(stats.get(f"articles/{k}", 0)) for k in ("new", "updated", "unchanged", "duplicate")},
