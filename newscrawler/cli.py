@@ -53,17 +53,14 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
+    from newscrawler.tables import render_table
+
     headers = ["outlet", "pages", "new", "updated", "unchanged", "duplicate", "errors", "elapsed", "finish"]
-    lines = [[
+    return render_table(headers, [[
         r["outlet"], str(r.get("pages_fetched", 0)), *(str(r.get("articles", {}).get(k, 0))
                                                        for k in ("new", "updated", "unchanged", "duplicate")),
         str(r.get("error_count", 0)), f"{r.get('elapsed_s', 0):.1f}s", str(r.get("failed") or r.get("finish_reason")),
-    ] for r in rows]
-    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(headers)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)),
-           "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
-    return "\n".join(out)
+    ] for r in rows])
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from statistics import median
 from typing import Any
 
 from newscrawler.store import ArticleStore
+from newscrawler.tables import render_table
 
 HISTORY = 10
 
@@ -69,7 +70,4 @@ def format_status(rows: list[dict[str, Any]]) -> str:
             str(last.get("articles", {}).get("duplicate", 0)), str(last.get("error_count", 0)),
             f"{warning_rate(last):.2f}", " ".join(row["flags"]) or "ok",
         ])
-    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(headers)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)), "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
-    return "\n".join(out)
+    return render_table(headers, lines)
