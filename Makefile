@@ -21,6 +21,7 @@ crawl: setup
 
 ## The whole test suite (starts its own embedded DB; MONGO_URI=… runs it against a real mongod).
 test: setup
+	$(VENV)/bin/ruff check newscrawler spiders pipelines settings bench tests
 	$(PY) -m pytest -q
 
 db-start: setup

@@ -82,7 +82,7 @@ def ingest(path: Path, store: ArticleStore, drop_duplicates: bool = False) -> di
             batch.clear()
 
     with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
+        for line in lines:
             if not line.strip():
                 continue
             try:

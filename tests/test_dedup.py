@@ -14,8 +14,8 @@ from newscrawler.dedup.fingerprint import content_hash
 from newscrawler.normalise.article import normalise_article
 from newscrawler.store import ArticleStore
 from tests.conftest import PROJECT_DIR
-from tests.textnorm import same_text
 from tests.dedup_corpus import BACKGROUND, base_stories, market_reports, variants
+from tests.textnorm import same_text
 
 SEED_OUTLETS = {"basnews": "/ar/babat/919701", "kurdistan24": "/ar/story/25431", "zagros": "/ar/news/19243"}
 

@@ -15,12 +15,12 @@ from lxml import etree
 from lxml.html import HtmlElement, document_fromstring
 
 from newscrawler.article import Article
+from newscrawler.dedup.canonical import same_site
 from newscrawler.extract.body import clean_lines, generic_text
 from newscrawler.extract.boilerplate import SOURCE_LINE, drop_inline_teasers
 from newscrawler.extract.decode import UndecodableError, decode_html
 from newscrawler.extract.layout import split_br_paragraphs, unwrap_layout_tables
 from newscrawler.extract.metadata import Furniture, PageMetadata, read_metadata
-from newscrawler.dedup.canonical import same_site
 from newscrawler.extract.pagedates import find_dates
 from newscrawler.normalise.language import detect_language
 from newscrawler.normalise.text import clean_whitespace, match_key
