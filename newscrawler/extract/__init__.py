@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from functools import cache
 
 from lxml import etree
-from lxml.html import HtmlElement, document_fromstring
+from lxml.html import HTMLParser, HtmlElement
+from lxml.html import fromstring as html_fromstring
 
 from newscrawler.article import Article
 from newscrawler.dedup.canonical import same_site
@@ -44,7 +45,7 @@ MAX_HTML_CHARS = 5_000_000
 EMBED_XPATHS = (
     '//blockquote[contains(@class, "twitter-tweet") or contains(@class, "instagram-media") '
     'or contains(@class, "tiktok-embed") or contains(@class, "twitter-video")]',
-    '//*[contains(@class, "fb-post") or contains(@class, "embed-twitter") or contains(@class, "social-embed")]',
+    '//div[contains(concat(" ", normalize-space(@class), " "), " fb-post ")]',
 )  # larger pages are not articles; refuse rather than stall a worker
 
 
@@ -166,12 +167,21 @@ def _restore_zwnj(article: Article) -> None:
     article.tags = [t.replace(_ZWNJ_STANDIN, _ZWNJ) for t in article.tags]
 
 
+_PARSER = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True)
+
+
 def parse_html(text: str) -> HtmlElement:
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str input with an XML declaration
+    """Parse as trafilatura does (UTF-8 bytes, comments and processing instructions dropped):
+    trafilatura's content scoring was measured 0.1-0.5 recall worse on some pages parsed otherwise."""
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
     try:
-        return document_fromstring(text)
+        tree = html_fromstring(text.encode("utf-8", "surrogatepass"), parser=_PARSER)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"not parseable as HTML: {exc}") from exc
+    if tree is None or not isinstance(tree.tag, str):
+        raise ExtractionError("not parseable as HTML")
+    root = tree.getroottree().getroot()
+    return root
 
 
 def extract_article(

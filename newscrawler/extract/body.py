@@ -24,7 +24,7 @@ from newscrawler.extract.boilerplate import (
 from newscrawler.normalise.dates import find_text_dates, prepare
 from newscrawler.normalise.text import clean_whitespace, match_key
 
-_DATELINE = re.compile(r"^(?P<dl>[^\s.:؛،,]+(?:\s+[^\s.:؛،,]+){0,3})\s*[-–/]")
+_DATELINE = re.compile(r"^(?P<dl>[^\s.:؛،,]+(?:\s+[^\s.:؛،,]+){0,3})\s*[-–/](?=\s)")  # "X -", "X/ ", not "home-made"
 _WEEKDAYS = ("الأحد", "الاحد", "الاثنين", "الإثنين", "الثلاثاء", "الأربعاء", "الاربعاء", "الخميس", "الجمعة",
              "السبت", "اليوم", "يوم", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _WEEKDAY_KEYS = frozenset(match_key(w) for w in _WEEKDAYS)

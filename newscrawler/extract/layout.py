@@ -33,8 +33,17 @@ def unwrap_layout_tables(tree: HtmlElement) -> int:
     return changed
 
 
+def uses_br_paragraphs(tree: HtmlElement) -> bool:
+    """A page whose text paragraphs are not <p>s (fewer than 3 real ones) but runs between <br>s."""
+    real = sum(1 for p in tree.iter("p") if len(p.text_content()) > 80)
+    return real < 3 and sum(1 for _ in tree.iter("br")) >= 4
+
+
 def split_br_paragraphs(tree: HtmlElement) -> int:
-    """Turn `text<br><br>text` inside one block into separate <p> elements."""
+    """Turn `text<br><br>text` inside one block into separate <p> elements (only on pages that
+    build paragraphs that way: elsewhere a <br> is a line break inside a paragraph)."""
+    if not uses_br_paragraphs(tree):
+        return 0
     changed = 0
     for block in list(tree.iter("div", "td", "p", "font", "span")):
         brs = [c for c in block if c.tag == "br"]
