@@ -135,13 +135,17 @@ def clean_lines(
 
 
 def _from_headline(lines: list[str], title_key: str) -> list[str]:
-    """When the extracted text holds the page chrome before the article (menus, date bars),
-    the headline line marks where the article starts: what comes before it goes."""
+    """When the extracted text holds the page chrome before the article (menus, date bars, a
+    whole listing), the headline line marks where the article starts: what comes before it goes,
+    provided real text follows it (a related-list entry with the same title is not a start)."""
     if not title_key:
         return lines
-    for index, line in enumerate(lines[: max(1, len(lines) // 2)]):
+    for index, line in enumerate(lines):
         if len(line) < 300 and match_key(line) == title_key:
-            return lines[index + 1:]
+            after = lines[index + 1:]
+            if sum(len(x) for x in after) >= 300 or any(len(x) >= 150 for x in after):
+                return after
+            return lines
     return lines
 
 
