@@ -24,7 +24,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from newscrawler.dedup.canonical import article_key, normalise_url
+from newscrawler.dedup.canonical import article_key, canonical_url, normalise_url
 from newscrawler.discovery import Entry, NotAFeedError, is_pagination_of, parse_feed, parse_sitemap
 from newscrawler.extract import ExtractionError, extract_article
 from newscrawler.outlets import Outlet, get_outlet
@@ -163,6 +163,8 @@ class OutletSpider(scrapy.Spider):
         """
         entries = [e for e in entries if self.wanted(e.url)]
         keyed = [(e, article_key(normalise_url(e.url), self.outlet)) for e in entries]
+        aliases = self.store.resolve_aliases([k for _, k in keyed]) if self.incremental else {}
+        keyed = [(e, aliases.get(k, k)) for e, k in keyed]
         keys = [k for _, k in keyed]
         known = self.store.known(keys) if self.incremental else {}
         retry_after = datetime.now(UTC) - timedelta(days=self.settings.getfloat("GONE_RETRY_DAYS", 7))
@@ -260,6 +262,9 @@ class OutletSpider(scrapy.Spider):
             # Found through a listing, which gives no date before fetching: dropped here instead.
             self.crawler.stats.inc_value("articles/skipped_before_since")
             return
+        final_key = article_key(canonical_url(response.url, article.canonical_url), self.outlet)
+        if self.incremental and response.meta.get("article_key") not in (None, final_key):
+            self.store.add_alias(response.meta["article_key"], final_key)  # next run: known before fetching
         article.crawl_id = self.crawl_id
         article.http_etag = response.headers.get("ETag", b"").decode("latin-1") or None
         article.http_last_modified = response.headers.get("Last-Modified", b"").decode("latin-1") or None

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from functools import cache
 
 from lxml import etree
-from lxml.html import HTMLParser, HtmlElement
+from lxml.html import HtmlElement, HTMLParser
 from lxml.html import fromstring as html_fromstring
 
 from newscrawler.article import Article

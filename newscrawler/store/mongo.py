@@ -21,6 +21,7 @@ ARTICLES = "articles"
 VERSIONS = "article_versions"
 RUNS = "crawl_runs"
 VALIDATORS = "http_validators"  # _id: a feed/sitemap/listing URL; etag, last_modified of its last 200
+ALIASES = "url_aliases"  # _id: the key of a URL form that leads to another article key; target
 GONE = "gone_articles"  # _id: an article key that answered 404/410; status, at
 AWAITING = "awaiting_original"  # _id: an original's key not stored yet; copies: the copies crediting it
 
@@ -66,6 +67,7 @@ class ArticleStore:
         self.awaiting: Collection[dict[str, Any]] = db[AWAITING]
         self.validators: Collection[dict[str, Any]] = db[VALIDATORS]
         self.gone: Collection[dict[str, Any]] = db[GONE]
+        self.aliases: Collection[dict[str, Any]] = db[ALIASES]
 
     @classmethod
     def open(cls, uri: str, database: str, **client_options: Any) -> ArticleStore:
@@ -99,6 +101,14 @@ class ArticleStore:
             return {}
         projection = {"fetched_at": 1, "http_etag": 1, "http_last_modified": 1, "modified_at": 1}
         return {d["_id"]: d for d in self.articles.find({"_id": {"$in": ids}}, projection)}
+
+    def resolve_aliases(self, ids: list[str]) -> dict[str, str]:
+        """Keys of URL forms known to lead to another article (legacy links that redirect,
+        canonicals that differ from the link): key -> the article's key."""
+        return {d["_id"]: d["target"] for d in self.aliases.find({"_id": {"$in": ids}})} if ids else {}
+
+    def add_alias(self, alias: str, target: str) -> None:
+        self.aliases.update_one({"_id": alias}, {"$set": {"target": target}}, upsert=True)
 
     def gone_since(self, ids: list[str], since: datetime) -> set[str]:
         """Article keys that answered 404/410 after `since` (not worth requesting again yet)."""
