@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newscrawler.article import Article  # noqa: E402
+from newscrawler.article import Article, to_document  # noqa: E402
 from newscrawler.dedup.detector import Deduplicator  # noqa: E402
 from newscrawler.dedup.minhash import band_keys, signature  # noqa: E402
 from newscrawler.normalise.article import normalise_article  # noqa: E402
@@ -51,8 +51,7 @@ def quality(store: ArticleStore) -> tuple[float, float, int, int, int]:
         article = to_article(doc)
         decision = detector.check(article)
         article.duplicate_of = decision.duplicate_of
-        store.write_batch([{**{k: v for k, v in vars(article).items() if k not in ("id", "warnings")},
-                            "_id": article.id}])
+        store.write_batch([to_document(article)])
         parent[doc.id] = decision.duplicate_of or article.id
     id_of = {doc.id: to_article(doc).id for doc in docs}
     by_key = {id_of[d.id]: d.id for d in docs}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass
@@ -38,3 +39,14 @@ class Article:
     http_last_modified: str | None = None
     crawl_id: str | None = None
     warnings: list[str] = field(default_factory=list)  # extraction warnings, not stored per article
+
+
+_NOT_STORED = ("id", "warnings")  # extraction-time fields; `id` is stored as `_id`
+
+
+def to_document(article: Article) -> dict[str, Any]:
+    """The article as stored in the `articles` collection."""
+    data = asdict(article)
+    doc = {k: v for k, v in data.items() if k not in _NOT_STORED}
+    doc["_id"] = data["id"]
+    return doc

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from newscrawler.article import Article
+from newscrawler.article import Article, to_document
 from newscrawler.dedup.detector import Deduplicator
 from newscrawler.extract import ExtractionError, extract_article
 from newscrawler.normalise.article import normalise_article, rejection_reason
@@ -59,12 +58,6 @@ def article_from_line(line: str, now: datetime) -> Article:
     return article
 
 
-def _document(article: Article) -> dict[str, Any]:
-    doc = {k: v for k, v in asdict(article).items() if k not in ("id", "warnings")}
-    doc["_id"] = article.id
-    return doc
-
-
 def ingest(path: Path, store: ArticleStore, drop_duplicates: bool = False) -> dict[str, Any]:
     """Ingest a JSON-lines file; returns counts (new, updated, unchanged, duplicate, rejected by reason)."""
     store.ensure_indexes()
@@ -104,7 +97,7 @@ def ingest(path: Path, store: ArticleStore, drop_duplicates: bool = False) -> di
             article.crawl_id = crawl_id
             if any(d["_id"] == article.id for d in batch):
                 flush()  # the same article again: store the earlier text first, so it becomes a version
-            batch.append(_document(article))
+            batch.append(to_document(article))
             if len(batch) >= BATCH:
                 flush()
     flush()

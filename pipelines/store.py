@@ -11,32 +11,21 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from itemadapter import ItemAdapter
 from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
+from newscrawler.article import to_document
 from newscrawler.scrapy_ext.connection import store_for
 from newscrawler.store import ArticleStore
+from pipelines.items import as_article
 
 log = logging.getLogger(__name__)
-
-# Extraction-time fields that are not part of the stored schema.
-_NOT_STORED = ("id", "warnings")
-
-
-def to_document(item: Any) -> dict[str, Any]:
-    data = asdict(item) if is_dataclass(item) and not isinstance(item, type) else ItemAdapter(item).asdict()
-    doc = {k: v for k, v in data.items() if k not in _NOT_STORED}
-    doc["_id"] = data["id"]
-    return doc
-
 
 class MongoStorePipeline:
     def __init__(self, crawler: Crawler) -> None:
@@ -68,7 +57,7 @@ class MongoStorePipeline:
         self.flush()
 
     def process_item(self, item: Any) -> Any:
-        self.buffer.append(to_document(item))
+        self.buffer.append(to_document(as_article(item)))
         if len(self.buffer) >= self.batch_size:
             self.flush()
         return item
