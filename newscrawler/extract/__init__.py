@@ -194,13 +194,11 @@ def extract_article(
 ) -> Article:
     """Extract the article in `html` fetched from `url`.
 
-    `outlet` (a registry name or Outlet) adds its pruning rules and timezone; None looks it up by
-    URL. Raises ExtractionError when there is no article to extract.
+    `outlet` (a registry name or Outlet) adds its pruning rules and timezone; None, or a name not
+    in the registry, looks it up by URL. Raises ExtractionError when there is no article to extract.
     """
     if isinstance(outlet, str):
-        from newscrawler.outlets import get_outlet
-
-        outlet = get_outlet(outlet)
+        outlet = all_outlets().get(outlet)  # an unregistered name: generic rules only
     outlet = outlet or outlet_for_url(url)
     now = fetched_at or datetime.now(UTC)
     tz = outlet.timezone if outlet else "Asia/Baghdad"
