@@ -166,7 +166,7 @@ class OutletSpider(scrapy.Spider):
         aliases = self.store.resolve_aliases([k for _, k in keyed]) if self.incremental else {}
         keyed = [(e, aliases.get(k, k)) for e, k in keyed]
         keys = [k for _, k in keyed]
-        known = self.store.known(keys) if self.incremental else {}
+        known = self.store.existing(keys, ("fetched_at", "http_etag", "http_last_modified")) if self.incremental else {}
         retry_after = datetime.now(UTC) - timedelta(days=self.settings.getfloat("GONE_RETRY_DAYS", 7))
         gone = self.store.gone_since(keys, retry_after) if self.incremental else set()
         for entry, key in keyed:
@@ -177,9 +177,7 @@ class OutletSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("incremental/skipped_gone")
                 continue
             stored = known.get(key)
-            fetched = stored.get("fetched_at") if stored else None
-            if fetched and fetched.tzinfo is None:
-                fetched = fetched.replace(tzinfo=UTC)
+            fetched = stored.get("fetched_at") if stored else None  # aware: the client is tz_aware
             if stored and not (entry.date and fetched and entry.date > fetched):
                 self.crawler.stats.inc_value("incremental/skipped_stored")
                 continue

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from newscrawler.cli import REPLICA_SETTINGS
 from newscrawler.replica import ReplicaServer
 from newscrawler.store import ArticleStore, connect
 from newscrawler.store.embedded import EmbeddedServer
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REPLICAS = PROJECT_DIR / "tests" / "replicas"
-# Replica crawls: no politeness delays against loopback (AutoThrottle stays on).
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_START_DELAY=0.01", "-s", "AUTOTHROTTLE_MAX_DELAY=0.5",
-        "-s", "STORE_FLUSH_INTERVAL=1"]
+# Replica crawls: the same settings as `newscrawler crawl --replicas` (no politeness delays on loopback).
+FAST = [arg for key, value in REPLICA_SETTINGS.items() if key != "LOG_LEVEL" for arg in ("-s", f"{key}={value}")]
 
 
 def free_port() -> int:

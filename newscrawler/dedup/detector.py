@@ -67,7 +67,6 @@ class Deduplicator:
             sim = compare(sig, candidate_sig)
             if exact or is_near_duplicate(sim):
                 seen = LshIndex.seen_at(attrs) or datetime.max.replace(tzinfo=UTC)
-                seen = seen if seen.tzinfo else seen.replace(tzinfo=UTC)
                 matches.append((not exact, seen, self.lsh.root_of(candidate_id, attrs), sim.containment))
         if not matches:
             return Decision(None)

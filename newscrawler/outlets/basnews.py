@@ -19,10 +19,6 @@ OUTLET = Outlet(
     feeds=("/ar/rss",),
     listings=("/ar/news",),
     listing_needs_js=True,
-    # Theme furniture seen on seed 000 that can sit inside the article container.
-    prune_xpaths=(
-        '//*[contains(@class, "print-title")]',
-        '//*[contains(@class, "inline-related")]',
-    ),
-    drop_lines=("logo", "Top", "باسنیوز"),
+    # Seed 000's furniture (logo, Top, باسنیوز, the date bar, the doubled headline) is removed by the
+    # generic rules; no Basnews-specific pruning is needed.
 )

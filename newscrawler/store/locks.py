@@ -42,9 +42,7 @@ class Lock:
             acquired = True
         except DuplicateKeyError:  # held: take it only if it has expired
             current = self.col.find_one({"_id": self.name})
-            until = current.get("expires_at") if current else None
-            if until is not None and until.tzinfo is None:
-                until = until.replace(tzinfo=UTC)
+            until = current.get("expires_at") if current else None  # aware: the client is tz_aware
             if current is None or (until is not None and until >= now):
                 return False
             taken = self.col.update_one(

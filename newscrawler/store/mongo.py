@@ -52,12 +52,6 @@ class BatchResult:
     unchanged: list[str] = field(default_factory=list)
 
 
-def _aware(value: Any) -> datetime:
-    if not isinstance(value, datetime):
-        return datetime.min.replace(tzinfo=UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 class ArticleStore:
     def __init__(self, db: Database[dict[str, Any]]) -> None:
         self.db = db
@@ -80,7 +74,6 @@ class ArticleStore:
             IndexModel([("content_hash", ASCENDING)], name="content_hash"),
             IndexModel([("outlet", ASCENDING), ("published_at", DESCENDING)], name="outlet_published"),
             IndexModel([("duplicate_of", ASCENDING)], name="duplicate_of"),
-            IndexModel([("source_article_id", ASCENDING)], name="source_article_id"),
             IndexModel([("last_seen_at", DESCENDING)], name="last_seen"),
         ])
         self.versions.create_indexes([
@@ -90,17 +83,13 @@ class ArticleStore:
             IndexModel([("outlet", ASCENDING), ("started_at", DESCENDING)], name="outlet_started"),
         ])
 
-    def existing(self, ids: list[str]) -> dict[str, dict[str, Any]]:
-        projection = {"content_hash": 1, "version": 1, "title": 1, "text": 1, "published_at": 1,
-                      "modified_at": 1, "fetched_at": 1, "url": 1, "duplicate_of": 1}
-        return {d["_id"]: d for d in self.articles.find({"_id": {"$in": ids}}, projection)}
-
-    def known(self, ids: list[str]) -> dict[str, dict[str, Any]]:
-        """What the store knows of these articles (for incremental crawling): fetched_at, validators."""
+    def existing(self, ids: list[str], fields: tuple[str, ...] = (
+            "content_hash", "version", "title", "text", "published_at", "modified_at", "fetched_at", "url",
+            "duplicate_of")) -> dict[str, dict[str, Any]]:
+        """The stored documents with these `_id`s (only `fields`), by `_id`."""
         if not ids:
             return {}
-        projection = {"fetched_at": 1, "http_etag": 1, "http_last_modified": 1, "modified_at": 1}
-        return {d["_id"]: d for d in self.articles.find({"_id": {"$in": ids}}, projection)}
+        return {d["_id"]: d for d in self.articles.find({"_id": {"$in": ids}}, dict.fromkeys(fields, 1))}
 
     def resolve_aliases(self, ids: list[str]) -> dict[str, str]:
         """Keys of URL forms known to lead to another article (legacy links that redirect,
@@ -114,7 +103,7 @@ class ArticleStore:
         """Article keys that answered 404/410 after `since` (not worth requesting again yet)."""
         if not ids:
             return set()
-        return {d["_id"] for d in self.gone.find({"_id": {"$in": ids}}) if _aware(d.get("at")) >= since}
+        return {d["_id"] for d in self.gone.find({"_id": {"$in": ids}}) if d["at"] >= since}
 
     def mark_gone(self, article_id: str, status: int, url: str) -> None:
         self.gone.update_one({"_id": article_id},
