@@ -122,13 +122,22 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return 1 if failed or missing else 0
 
 
+def _instant(text: str) -> datetime:
+    """An ISO 8601 instant; without an offset it is UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date-time: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from newscrawler.extract import ExtractionError, extract_article
 
     def run_one(path: str, url: str | None) -> dict[str, Any]:
         data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
         article = extract_article(data, url or (Path(path).resolve().as_uri() if path != "-" else "about:blank"),
-                                  args.outlet)
+                                  args.outlet, fetched_at=args.fetched_at)
         return article_json(article)
 
     jobs: list[tuple[str, str | None]] = []
@@ -277,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     extract.add_argument("--url", help="the page's URL (single file)")
     extract.add_argument("--outlet", help="outlet name (default: looked up from the URL)")
     extract.add_argument("--jsonl", metavar="MANIFEST", help='lines of {"file": …, "url": …}')
+    extract.add_argument("--fetched-at", type=_instant, metavar="ISO",
+                         help="when the page was fetched (ISO 8601, default now): relative dates such as "
+                              "'منذ 3 ساعات' count back from it")
     extract.set_defaults(func=cmd_extract)
     ingest = sub.add_parser("ingest", help="store JSON-lines articles through normalise -> dedup -> store")
     ingest.add_argument("file", help='lines of {"url", "title", "text", "published_at", "outlet", "html"?}')

@@ -1,7 +1,8 @@
 """Replica of an outlet's site served over real HTTP on 127.0.0.1, for tests and `make crawl`.
 
 A replica folder holds `site/` (files; `{{ORIGIN}}` in them becomes the server's origin, so pages
-carry absolute links like the real site), `routes.json` (special responses: files with other
+carry absolute links like the real site, and `{{TODAY:<format>}}` the day it is served, like the
+sites' header date strips), `routes.json` (special responses: files with other
 names or content types, redirects, error statuses) and `expected.json` (what a correct crawl
 stores; read by tests and the crawl summary). Every request is recorded in an access log, and
 responses carry ETag/Last-Modified with conditional GET support, like the real servers.
@@ -12,15 +13,18 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
+import re
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 _TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -30,6 +34,44 @@ _TYPES = {
     ".js": "application/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
 }
+
+
+# `{{TODAY:<format>}}` in a page is the server's current day in Baghdad, rendered like the real
+# sites' header "today" strips: %W/%w/%K weekday (Arabic/English/Sorani), %D day, %M Iraqi month,
+# %E Egyptian month, %m English month, %k Sorani month, %Y year.
+_TODAY = re.compile(rb"\{\{TODAY:([^}]*)\}\}")
+_WEEKDAYS = {
+    "%W": ("الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد"),
+    "%w": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "%K": ("دووشەممە", "سێشەممە", "چوارشەممە", "پێنجشەممە", "هەینی", "شەممە", "یەکشەممە"),
+}
+_MONTHS = {
+    "%M": ("كانون الثاني", "شباط", "آذار", "نيسان", "أيار", "حزيران", "تموز", "آب", "أيلول", "تشرين الأول",
+           "تشرين الثاني", "كانون الأول"),
+    "%E": ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر",
+           "ديسمبر"),
+    "%m": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+    "%k": ("کانوونی دووەم", "شوبات", "ئازار", "نیسان", "ئایار", "حوزەیران", "تەمووز", "ئاب", "ئەیلوول",
+           "تشرینی یەکەم", "تشرینی دووەم", "کانوونی یەکەم"),
+}
+
+
+def render_today(fmt: str, day: date) -> str:
+    """A date strip in one of the formats above."""
+    out = fmt
+    for code, names in _WEEKDAYS.items():
+        out = out.replace(code, names[day.weekday()])
+    for code, names in _MONTHS.items():
+        out = out.replace(code, names[day.month - 1])
+    return out.replace("%D", str(day.day)).replace("%Y", str(day.year))
+
+
+def _render_today_strips(body: bytes) -> bytes:
+    if b"{{TODAY:" not in body:
+        return body
+    today = datetime.now(ZoneInfo("Asia/Baghdad")).date()
+    return _TODAY.sub(lambda m: render_today(m[1].decode("utf-8"), today).encode("utf-8"), body)
 
 
 @dataclass
@@ -116,7 +158,7 @@ class ReplicaServer:
                 if body is None:
                     body = f"<html><body><h1>{status} {HTTPStatus(status).phrase}</h1></body></html>".encode()
                 if status == 200:
-                    body = body.replace(b"{{ORIGIN}}", server.origin.encode())
+                    body = _render_today_strips(body.replace(b"{{ORIGIN}}", server.origin.encode()))
                     etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
                     headers["ETag"] = etag
                     headers["Last-Modified"] = formatdate(server.site.mtime, usegmt=True)

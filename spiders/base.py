@@ -154,6 +154,25 @@ class OutletSpider(scrapy.Spider):
     def wanted(self, url: str) -> bool:
         return self.owns(url) and self.outlet.is_article_url(url) and self.in_edition(url)
 
+    def _article_entries(self, entries: list[Entry], source: str) -> list[Entry]:
+        """The entries that are article URLs of the editions crawled. Rejected entries of feeds and
+        sitemaps are counted. A feed lists nothing but the outlet's articles, so when the URL rule
+        rejects most of its entries the outlet has changed its URLs: the run record and
+        `newscrawler status` flag it, and it is logged (sitemaps also list sections and pages)."""
+        wanted = [e for e in entries if self.wanted(e.url)]
+        if source in ("feed", "sitemap"):
+            own = [e for e in entries if self.owns(e.url) and self.in_edition(e.url)]
+            rejected = len(own) - len(wanted)
+            self.crawler.stats.inc_value(f"discovery/{source}_entries", len(own))
+            if rejected:
+                self.crawler.stats.inc_value(f"discovery/rejected_by_url_rule/{source}", rejected)
+            if source == "feed" and len(own) >= 3 and rejected > len(own) / 2:
+                self.crawler.stats.inc_value("discovery/url_rule_mismatch")
+                log.warning("%s: the article URL rule rejects %d of %d entries of %s (e.g. %s): "
+                            "has the outlet changed its URLs?", self.name, rejected, len(own), source,
+                            next(e.url for e in own if not self.wanted(e.url)))
+        return wanted
+
     def article_requests(self, entries: list[Entry], source: str) -> Iterator[scrapy.Request]:
         """Requests for the article URLs found on one discovery page.
 
@@ -161,7 +180,7 @@ class OutletSpider(scrapy.Spider):
         only if the source dates a change after our last fetch (sitemap lastmod, feed updated),
         and then conditionally (If-None-Match / If-Modified-Since).
         """
-        entries = [e for e in entries if self.wanted(e.url)]
+        entries = self._article_entries(entries, source)
         keyed = [(e, article_key(normalise_url(e.url), self.outlet)) for e in entries]
         aliases = self.store.resolve_aliases([k for _, k in keyed]) if self.incremental else {}
         keyed = [(e, aliases.get(k, k)) for e, k in keyed]
@@ -260,7 +279,7 @@ class OutletSpider(scrapy.Spider):
             # Found through a listing, which gives no date before fetching: dropped here instead.
             self.crawler.stats.inc_value("articles/skipped_before_since")
             return
-        final_key = article_key(canonical_url(response.url, article.canonical_url), self.outlet)
+        final_key = article_key(canonical_url(response.url, article.canonical_url, self.outlet), self.outlet)
         if self.incremental and response.meta.get("article_key") not in (None, final_key):
             self.store.add_alias(response.meta["article_key"], final_key)  # next run: known before fetching
         article.crawl_id = self.crawl_id

@@ -45,11 +45,32 @@ def same_site(a: str, b: str) -> bool:
     return bool(host_a) and (host_a == host_b or host_a.endswith("." + host_b) or host_b.endswith("." + host_a))
 
 
-def canonical_url(page_url: str, declared: str | None) -> str:
-    """The page's declared canonical (rel=canonical / og:url) if it is on the same site, else
-    the page URL; normalised either way. A canonical pointing to another site is ignored: it is
-    a syndication credit, not this page's address."""
-    chosen = declared if declared and same_site(page_url, declared) else page_url
+def _segments(url: str) -> list[str]:
+    return [s for s in urlsplit(url).path.split("/") if s]
+
+
+def trusted_canonical(page_url: str, declared: str | None, outlet: Outlet | None) -> bool:
+    """Whether a declared canonical (rel=canonical / og:url) names this article.
+
+    Not when it points to another site (a syndication credit), nor when it is not an article
+    address: a template that puts the home page or the section in every page's canonical would
+    otherwise merge different articles into one `_id`. With an outlet that is its article URL
+    rule; without one, the home page or a path the page's own path extends (its section) is not
+    an article of its own."""
+    if not declared or not same_site(page_url, declared):
+        return False
+    if outlet is not None:
+        return outlet.is_article_url(declared) or not outlet.is_article_url(page_url)
+    declared_path, page_path = _segments(declared), _segments(page_url)
+    if not declared_path and not urlsplit(declared).query:
+        return not page_path  # the home page is only its own canonical
+    return not (len(declared_path) < len(page_path) and page_path[:len(declared_path)] == declared_path)
+
+
+def canonical_url(page_url: str, declared: str | None, outlet: Outlet | None = None) -> str:
+    """The page's declared canonical if it is trusted (see `trusted_canonical`), else the page
+    URL; normalised either way."""
+    chosen = declared if declared and trusted_canonical(page_url, declared, outlet) else page_url
     return normalise_url(chosen)
 
 

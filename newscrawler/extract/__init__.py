@@ -16,7 +16,7 @@ from lxml.html import HtmlElement, HTMLParser
 from lxml.html import fromstring as html_fromstring
 
 from newscrawler.article import Article
-from newscrawler.dedup.canonical import same_site
+from newscrawler.dedup.canonical import canonical_url, same_site
 from newscrawler.extract.body import clean_lines, generic_text
 from newscrawler.extract.boilerplate import SOURCE_LINE, drop_inline_teasers
 from newscrawler.extract.decode import UndecodableError, decode_html
@@ -223,7 +223,7 @@ def extract_article(
     page_source = _page_source_name(text)
     source_url = _source_link(tree, url) if page_source else None
     # Before pruning: date lines often sit in regions that pruning removes (post-meta, info bars).
-    published, modified = find_dates(tree, meta.published, meta.modified, h1_el, tz, now, furniture)
+    published, modified = find_dates(tree, meta.published, meta.modified, h1_el, tz, now, furniture, url)
 
     drop_inline_teasers(tree)
     unwrap_layout_tables(tree)
@@ -245,7 +245,7 @@ def extract_article(
         outlet=outlet.name if outlet else None,
         title=title,
         text="\n".join(body.paragraphs),
-        canonical_url=meta.canonical_url or url,
+        canonical_url=canonical_url(url, meta.canonical_url, outlet),
         published_at=published,
         modified_at=modified if modified and (published is None or modified >= published) else None,
         authors=authors,

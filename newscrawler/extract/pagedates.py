@@ -2,9 +2,12 @@
 
 Machine-readable values win (JSON-LD, meta, RDFa, the first <time> outside comments/sidebars).
 Otherwise dates written in text are taken in this order: elements marked as dates, the lines
-right after the headline, then the page's text in document order outside furniture. Never a comment's, a sidebar teaser's or the footer's date; a date-only value on the
-crawl day (the "today" bar) only when nothing else is found; a date introduced as an update
-("آخر تحديث") is the modified date, not the publication date.
+right after the headline, then the page's text in document order outside furniture, and last a
+date in the URL path. Never a comment's, a sidebar teaser's or the footer's date, and never the
+site's "today" strip: that is recognised by where it stands on the page (see `PageChrome`), not
+by comparing it with any clock, so a same-day article dated only with today's date keeps it and
+a page whose only date is the strip gets none. A date introduced as an update ("آخر تحديث") is
+the modified date, not the publication date.
 """
 
 from __future__ import annotations
@@ -12,60 +15,154 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from lxml.html import HtmlElement
 
 from newscrawler.extract.metadata import Furniture
-from newscrawler.normalise.dates import TextDate, find_text_dates, parse_machine_date, prepare
+from newscrawler.normalise.dates import TextDate, find_text_dates, parse_machine_date, prepare, to_utc
 
 _DATE_MARKED = (
     '//*[contains(translate(@class, "DATEIMPUBLSH", "dateimpublsh"), "date") or contains(@class, "time")'
     ' or contains(@class, "publish") or contains(@class, "posted") or contains(@class, "meta")'
-    ' or contains(@class, "info") or contains(@id, "date")]'
+    ' or contains(@class, "info") or contains(@id, "date") or contains(@class, "created")]'
 )
 _UPDATE_BEFORE = re.compile(r"(?:آخر تحديث|اخر تحديث|تم التحديث|تحديث|Updated|Last updated|modified)\s*[:：]?\s*$",
                             re.IGNORECASE)
+# "اليوم: …", "Today: …", "ئەمڕۆ: …": the label of a today strip.
+_TODAY_LABEL = re.compile(r"(?:اليوم|today|ئەمڕۆ|امروز|Îro)\s*[:：|]\s*(?:\S+\s*[،,]?\s*)?$", re.IGNORECASE)
+_WEEKDAY = re.compile(
+    r"(?:الأحد|الاحد|الاثنين|الإثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة|السبت|"
+    r"یەکشەممە|دووشەممە|سێشەممە|چوارشەممە|پێنجشەممە|هەینی|شەممە|"
+    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)",
+    re.IGNORECASE,
+)
+# Page chrome that can hold a "today" strip: header bars, mastheads, top bars, navigation.
+_CHROME_CLASS = re.compile(r"top-?bar|topbar|top-date|today|masthead|navbar|site-header|page-header|header-date|"
+                           r"current-date|date-now|header-top|top-header|top-strip|^header$|(?:^|\s)header(?:\s|$)",
+                           re.IGNORECASE)
+_CHROME_TAGS = frozenset({"header", "nav"})
+_CONTAINER_CLASS = re.compile(r"article|post|entry|story|news-?detail|single|item-?page|itemview|node", re.IGNORECASE)
+# A relative date counts only as a short stamp ("منذ 3 ساعات"), not inside a sentence.
+_RELATIVE_MAX_CHARS = 60
 _BLOCKS = frozenset({"p", "div", "td", "li", "span", "h2", "h3", "h4", "h5", "h6", "font", "b", "strong",
-                     "small", "time", "em", "section", "header"})
+                     "small", "time", "em", "section", "header", "dd", "dt", "dl"})
+# Dates in article URL paths: /2022/09/14/slug, /2022/09/slug (no day), /20230418-slug.
+_URL_YMD = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?=/|$|[-_])")
+_URL_COMPACT = re.compile(r"/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?=[-_/]|\.html?|$)")
 
 
-def first_machine_date(values: Iterable[str], tz: str, now: datetime) -> datetime | None:
+def first_machine_date(values: Iterable[str], tz: str, fetched: datetime) -> datetime | None:
+    """The first parseable value not after the fetch (a later one is an event date or a bad clock)."""
     for value in values:
         parsed = parse_machine_date(value, tz)
-        if parsed and parsed <= now + timedelta(days=1):
+        if parsed and parsed <= fetched + timedelta(days=1):
             return parsed
     return None
 
 
-class _Picker:
-    """Collects text-date candidates in priority order; remembers modified-date stamps."""
+def url_date(url: str, tz: str) -> datetime | None:
+    """A publication day written in the URL path (local midnight), the evidence of last resort."""
+    path = unquote(urlsplit(url).path)
+    match = _URL_YMD.search(path) or _URL_COMPACT.search(path)
+    if not match:
+        return None
+    try:
+        return to_utc(datetime(int(match[1]), int(match[2]), int(match[3])), tz)
+    except ValueError:
+        return None
 
-    def __init__(self, tz: str, now: datetime) -> None:
-        self.tz, self.now = tz, now
-        self.today = now.astimezone(ZoneInfo(tz)).date()
-        self.date_bar: datetime | None = None
+
+class PageChrome:
+    """Where the site's own furniture around the article stands, relative to the headline.
+
+    A date is page chrome (the "today" strip every page of the site shows) when
+    - it sits in header/top-bar/nav chrome that does not contain the headline, or
+    - it stands before the headline and outside the headline's article container, or
+    - it stands before the headline as a weekday + full date with no time (the strip's format), or
+    - it follows a "today" label ("اليوم:").
+    Computed in one pass over the tree; lookups are O(1).
+    """
+
+    def __init__(self, tree: HtmlElement, h1: HtmlElement | None) -> None:
+        self.h1 = h1
+        ancestors = set(h1.iterancestors()) if h1 is not None else set()
+        self.container = self._container(h1)
+        self.chrome: set[HtmlElement] = set()
+        self.before: set[HtmlElement] = set()
+        self.in_container: set[HtmlElement] = set(self.container.iter()) if self.container is not None else set()
+        seen_h1 = h1 is None
+        for el in tree.iter():
+            if not isinstance(el.tag, str):
+                continue
+            if el is h1:
+                seen_h1 = True
+            if not seen_h1 and el not in ancestors:
+                self.before.add(el)
+            parent = el.getparent()
+            if parent is not None and parent in self.chrome:
+                self.chrome.add(el)
+            elif el not in ancestors and el is not h1 and el.tag not in ("html", "body") and (
+                    (el.tag in _CHROME_TAGS and el not in self.in_container)
+                    or _CHROME_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}")):
+                self.chrome.add(el)
+
+    @staticmethod
+    def _container(h1: HtmlElement | None) -> HtmlElement | None:
+        """The nearest ancestor of the headline that is the article (by tag or theme class), or
+        failing that the nearest one holding real paragraph text."""
+        if h1 is None:
+            return None
+        for node in h1.iterancestors():
+            if node.tag in ("body", "html"):
+                break
+            if node.tag in ("article", "main") or _CONTAINER_CLASS.search(f"{node.get('class', '')} {node.get('id', '')}"):
+                return node
+        for node in h1.iterancestors():
+            if node.tag in ("body", "html"):
+                break
+            if sum(len(p.text_content()) for p in node.iter("p")) >= 300:
+                return node
+        return None
+
+    def is_chrome(self, el: HtmlElement) -> bool:
+        if el in self.chrome:
+            return True
+        return el in self.before and self.container is not None and el not in self.in_container
+
+    def is_strip_format(self, el: HtmlElement, text: str, found: TextDate) -> bool:
+        """Weekday + full date, no time, before the headline; or a "today" label before the date."""
+        if _TODAY_LABEL.search(text[max(0, found.start - 30):found.start]):
+            return True
+        if el not in self.before or found.has_time or found.relative:
+            return False
+        return bool(_WEEKDAY.search(text[max(0, found.start - 20):found.start + 40]))
+
+
+class _Picker:
+    """Takes the first acceptable text date; remembers modified-date stamps."""
+
+    def __init__(self, tz: str, fetched: datetime, chrome: PageChrome) -> None:
+        self.tz, self.fetched, self.chrome = tz, fetched, chrome
         self.modified: datetime | None = None
 
-    def pick(self, text: str) -> datetime | None:
+    def pick(self, text: str, el: HtmlElement | None) -> datetime | None:
+        if el is not None and self.chrome.is_chrome(el):
+            return None
         prepared = prepare(text)
-        for found in find_text_dates(prepared, self.tz, self.now):
-            if found.value > self.now + timedelta(days=1):
+        for found in find_text_dates(prepared, self.tz, self.fetched):
+            if found.value > self.fetched + timedelta(days=1):
                 continue
+            if found.relative and len(prepared.strip()) > _RELATIVE_MAX_CHARS:
+                continue  # "منذ عام" in prose is not when the page was published
             if _UPDATE_BEFORE.search(prepared[max(0, found.start - 25):found.start]):
                 self.modified = self.modified or found.value
                 continue
-            if self._is_date_bar(found):
-                self.date_bar = self.date_bar or found.value
+            if el is not None and self.chrome.is_strip_format(el, prepared, found):
                 continue
             return found.value
         return None
-
-    def _is_date_bar(self, found: TextDate) -> bool:
-        """A date-only value on the crawl day (or the day before: the site's clock may be behind
-        ours around midnight) is the page's "today" bar, unless nothing better is found."""
-        local = found.value.astimezone(ZoneInfo(self.tz)).date()
-        return not found.has_time and not found.relative and 0 <= (self.today - local).days <= 1
 
 
 def _with_time(picker: _Picker, el: HtmlElement, value: datetime) -> datetime:
@@ -76,35 +173,31 @@ def _with_time(picker: _Picker, el: HtmlElement, value: datetime) -> datetime:
     text = " ".join(parent.itertext())
     if len(text) > 200:
         return value
-    joined = picker.pick(text)
+    joined = picker.pick(text, parent)
     same_day = joined and joined.astimezone(ZoneInfo(picker.tz)).date() == value.astimezone(ZoneInfo(picker.tz)).date()
     return joined if joined and same_day else value
 
 
-def _after_headline(h1: HtmlElement | None, furniture: Furniture, limit: int = 6) -> list[str]:
-    texts: list[str] = []
+def _after_headline(h1: HtmlElement | None, furniture: Furniture, limit: int = 6) -> list[HtmlElement]:
+    found: list[HtmlElement] = []
     node = h1
-    while node is not None and len(texts) < limit:
+    while node is not None and len(found) < limit:
         for sibling in node.itersiblings():
-            if not isinstance(sibling.tag, str):
-                continue  # comments, processing instructions
-            if sibling in furniture:
-                continue
-            texts.append(" ".join(sibling.itertext()))
-            if len(texts) >= limit:
+            if not isinstance(sibling.tag, str) or sibling in furniture:
+                continue  # comments, processing instructions, sidebars
+            found.append(sibling)
+            if len(found) >= limit:
                 break
         node = node.getparent()
         if node is not None and node.tag in ("body", "html"):
             break
-    return texts
+    return found
 
 
-def _page_lines(tree: HtmlElement, furniture: Furniture) -> list[str]:
-    lines: list[str] = []
+def _page_lines(tree: HtmlElement, furniture: Furniture) -> Iterable[tuple[str, HtmlElement]]:
     for el in tree.iter():
         if el.tag in _BLOCKS and el.text and el.text.strip() and el not in furniture:
-            lines.append(el.text + " " + " ".join(c.tail or "" for c in el))
-    return lines
+            yield el.text + " " + " ".join(c.tail or "" for c in el), el
 
 
 def find_dates(
@@ -113,14 +206,16 @@ def find_dates(
     modified_values: list[str],
     h1: HtmlElement | None,
     tz: str,
-    now: datetime,
+    fetched: datetime,
     furniture: Furniture | None = None,
+    url: str | None = None,
 ) -> tuple[datetime | None, datetime | None]:
-    """(published, modified) as aware UTC datetimes, or None."""
-    published = first_machine_date(published_values, tz, now)
-    modified = first_machine_date(modified_values, tz, now)
-    picker = _Picker(tz, now)
+    """(published, modified) as aware UTC datetimes, or None. `fetched` is when the page was
+    fetched: relative dates ("منذ 3 ساعات") count back from it."""
+    published = first_machine_date(published_values, tz, fetched)
+    modified = first_machine_date(modified_values, tz, fetched)
     furniture = furniture or Furniture(tree)
+    picker = _Picker(tz, fetched, PageChrome(tree, h1))
     if published is None:
         for el in tree.xpath(_DATE_MARKED):
             if el in furniture:
@@ -128,16 +223,22 @@ def find_dates(
             text = " ".join(el.itertext())
             if len(text) > 300:
                 continue
-            value = picker.pick(text)
+            value = picker.pick(text, el)
             if value:
                 published = _with_time(picker, el, value)
                 break
     if published is None:
-        for text in [*_after_headline(h1, furniture), *_page_lines(tree, furniture)]:
-            published = picker.pick(text)
+        for el in _after_headline(h1, furniture):
+            published = picker.pick(" ".join(el.itertext()), el)
             if published:
                 break
-    published = published or picker.date_bar
+    if published is None:
+        for text, el in _page_lines(tree, furniture):
+            published = picker.pick(text, el)
+            if published:
+                break
+    if published is None and url:
+        published = url_date(url, tz)
     modified = modified or picker.modified
     if modified and published and modified < published:
         modified = None

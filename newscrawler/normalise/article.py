@@ -18,7 +18,7 @@ def normalise_article(article: Article) -> Article:
     outlet = all_outlets().get(article.outlet or "") or outlet_for_url(article.url)
     article.title = clean_whitespace(article.title or "").replace("\n", " ")
     article.text = clean_whitespace(article.text or "")
-    article.canonical_url = canonical_url(article.url, article.canonical_url)
+    article.canonical_url = canonical_url(article.url, article.canonical_url, outlet)
     article.id = article_key(article.canonical_url, outlet)
     article.content_hash = content_hash(article.text)
     if not article.language:

@@ -20,6 +20,7 @@ OUTLET = Outlet(
         r"^/(?:\?p=(?P<id>\d+)|(?!(?:category|tag|author|page|feed|wp-[a-z]+|search|about|contact)(?:/|$))"
         r"[^/?]+/?)$"
     ),
+    cms="wordpress",
     editions={"ar": "/"},
     feeds=("/feed/",),
     sitemaps=("/sitemap_index.xml",),

@@ -4,7 +4,8 @@ Known (shared/outlets.md): numeric post-id permalinks /<id> and /<id>/, the quer
 the historic /Details/<id>/; category archives /category/<slug>/; pages start with `TOP` and a
 breadcrumb `جريدة المدى > <section> > <title>`; date line `نشر في: 6 أغسطس, 2024: 12:03 ص`
 (Egyptian month names, Latin comma, ص/م); the first body line is often a dateline/byline
-(`بغداد / علاء المفرجي`). The claimed /YYYY/MM/DD/ pattern contradicts stored pages: ignored.
+(`بغداد / علاء المفرجي`). One source claims /YYYY/MM/DD/ permalinks, which stored pages contradict;
+as a WordPress site it may switch to them, so they are accepted as article URLs too (cms="wordpress").
 Assumed (WordPress defaults): /feed/, /wp-sitemap.xml, /category/<slug>/page/N/.
 """
 
@@ -16,6 +17,7 @@ OUTLET = Outlet(
     home="https://almadapaper.net",
     domains=("almadapaper.net",),
     article_path=r"^/(?:Details/|\?p=)?(?P<id>\d+)/?$",
+    cms="wordpress",
     editions={"ar": "/"},
     feeds=("/feed/",),
     sitemaps=("/wp-sitemap.xml",),

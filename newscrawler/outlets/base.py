@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urlsplit
+
+# WordPress date permalinks (/2022/09/14/<slug>/, /2022/09/<slug>/): a WordPress site can switch
+# to them at any time, and its feed then links nothing but those.
+WORDPRESS_DATE_PERMALINK = r"^/(?:19|20)\d{2}/(?:0[1-9]|1[0-2])/(?:(?:0[1-9]|[12]\d|3[01])/)?[^/?]+/?$"
 
 
 @dataclass(frozen=True)
@@ -34,13 +39,16 @@ class Outlet:
     # Group of the outlet's numeric article id inside article_path, used as the dedup key.
     article_id_group: str | None = "id"
     is_aggregator: bool = False
+    cms: str | None = None  # "wordpress": its date permalinks are article URLs too
     notes: str = ""
 
     def __post_init__(self) -> None:
         re.compile(self.article_path)  # fail at import, not mid-crawl
 
-    @property
+    @cached_property
     def article_re(self) -> re.Pattern[str]:
+        if self.cms == "wordpress":
+            return re.compile(f"(?:{self.article_path})|(?:{WORDPRESS_DATE_PERMALINK})")
         return re.compile(self.article_path)
 
     def is_article_url(self, url: str) -> bool:
