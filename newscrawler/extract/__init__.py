@@ -18,11 +18,18 @@ from lxml.html import fromstring as html_fromstring
 from newscrawler.article import Article
 from newscrawler.dedup.canonical import canonical_url, same_site
 from newscrawler.extract.body import clean_lines, generic_text
-from newscrawler.extract.boilerplate import SOURCE_LINE, drop_inline_teasers
+from newscrawler.extract.boilerplate import BYLINE, SOURCE_LINE, drop_inline_teasers
 from newscrawler.extract.decode import UndecodableError, decode_html
 from newscrawler.extract.layout import split_br_paragraphs, unwrap_layout_tables
 from newscrawler.extract.metadata import Furniture, PageMetadata, read_metadata
-from newscrawler.extract.pagedates import find_dates
+from newscrawler.extract.pagedates import after_headline, find_dates
+from newscrawler.extract.structure import (
+    drop_captions,
+    drop_form_widgets,
+    drop_structural_teasers,
+    find_headline,
+    recover_lede,
+)
 from newscrawler.normalise.language import detect_language
 from newscrawler.normalise.text import clean_whitespace, match_key
 from newscrawler.outlets import Outlet, all_outlets, outlet_for_url
@@ -117,6 +124,15 @@ _BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|div|br|li|td|tr|h[1-6]|section|article|h
 _SOURCE_WORDS = re.compile(r"المصدر|مصدر الخبر|نقلا عن|نقلاً عن|Source\s*:")
 _ANY_TAG = re.compile(r"<[^>]+>")
 _DATELINE_AUTHOR = re.compile(r"^[^\s/]{2,20}\s*/\s*(?P<name>[^\s/\d][^/\d]{2,40})$")
+
+
+def _byline_after(headline: HtmlElement | None, furniture: Furniture) -> list[str]:
+    for el in after_headline(headline, furniture):
+        text = " ".join(el.text_content().split())
+        match = BYLINE.match(text) if len(text) < 120 else None
+        if match:
+            return [match["name"]]
+    return []
 
 
 def _page_source_name(html_text: str) -> str | None:
@@ -219,26 +235,32 @@ def extract_article(
     meta = read_metadata(tree, url, furniture)
     site_keys = _site_name_keys(meta, outlet)
     title = _clean_title(meta, site_keys)
-    h1_el = next(iter(tree.iter("h1")), None)
+    headline = find_headline(tree, title)
     page_source = _page_source_name(text)
     source_url = _source_link(tree, url) if page_source else None
     # Before pruning: date lines often sit in regions that pruning removes (post-meta, info bars).
-    published, modified = find_dates(tree, meta.published, meta.modified, h1_el, tz, now, furniture, url)
+    published, modified = find_dates(tree, meta.published, meta.modified, headline, tz, now, furniture, url)
 
     drop_inline_teasers(tree)
+    drop_structural_teasers(tree)
+    drop_captions(tree)
+    drop_form_widgets(tree)
     unwrap_layout_tables(tree)
     split_br_paragraphs(tree)
     prune = [*EMBED_XPATHS, *(outlet.prune_xpaths if outlet else ())]
     lines = generic_text(tree, url, prune)
     drop_keys = frozenset(match_key(x) for x in (outlet.drop_lines if outlet else ())) | frozenset(site_keys)
-    body = clean_lines(lines, title, drop_keys)
+    body = clean_lines(lines, title, drop_keys, frozenset(_own_site_keys(meta, outlet)))
     if not body.paragraphs:
         raise ExtractionError("no article text found")
+    body.paragraphs[:0] = recover_lede(tree, body.paragraphs[0], {match_key(x) for x in lines}, furniture)
     first = body.paragraphs[0]
     dateline_author = _DATELINE_AUTHOR.match(first) if len(first.split()) <= 6 else None
     authors = _people(meta.authors, site_keys) or _people(meta.bylines + body.bylines, site_keys)
     if dateline_author and not authors:
         authors = _people([dateline_author["name"]], site_keys)
+    if not authors:  # a byline line under the headline that generic extraction left out
+        authors = _people(_byline_after(headline, furniture), site_keys)
 
     article = Article(
         url=url,

@@ -24,7 +24,6 @@ from newscrawler.extract.boilerplate import (
 from newscrawler.normalise.dates import find_text_dates, prepare
 from newscrawler.normalise.text import clean_whitespace, match_key
 
-_DATELINE = re.compile(r"^(?P<dl>[^\s.:؛،,]+(?:\s+[^\s.:؛،,]+){0,3})\s*[-–/](?=\s)")  # "X -", "X/ ", not "home-made"
 _WEEKDAYS = ("الأحد", "الاحد", "الاثنين", "الإثنين", "الثلاثاء", "الأربعاء", "الاربعاء", "الخميس", "الجمعة",
              "السبت", "اليوم", "يوم", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _WEEKDAY_KEYS = frozenset(match_key(w) for w in _WEEKDAYS)
@@ -71,20 +70,16 @@ def _is_date_line(line: str) -> bool:
     return len(words) <= 6 and len(prepared) <= 80
 
 
-def _dateline(paragraph: str) -> str | None:
-    match = _DATELINE.match(paragraph)
-    return match_key(match["dl"]) if match else None
-
-
 def clean_lines(
-    lines: list[str], title: str | None, drop_keys: frozenset[str] = frozenset()
+    lines: list[str], title: str | None, drop_keys: frozenset[str] = frozenset(),
+    site_keys: frozenset[str] = frozenset(),
 ) -> Body:
-    """Apply the line rules to extracted lines (in page order)."""
+    """Apply the line rules to extracted lines (in page order). `site_keys`: the site's own
+    names; a later paragraph opening with the site's desk stamp starts another story."""
     body = Body()
     title_key = match_key(title or "")
-    first_dateline: str | None = None
     lines = _from_headline(lines, title_key)
-    for raw in lines:
+    for index, raw in enumerate(lines):
         line = raw.strip()
         stamp = _LEADING_STAMP.match(line)
         if stamp:
@@ -98,6 +93,9 @@ def clean_lines(
                 if not line:
                     body.dropped += 1
                     continue
+        if not body.paragraphs and _BULLET.match(line) and len(line.split()) <= 12:
+            body.dropped += 1  # a meta list before the body starts (author, hits, print …)
+            continue
         key = match_key(line)
         if is_cut_heading(key):
             if body.paragraphs:
@@ -109,9 +107,15 @@ def clean_lines(
             body.source_name = body.source_name or source["name"].strip(" .:-–/")
             body.dropped += 1
             continue
-        byline = BYLINE.match(line) if len(line) < 70 else None
-        if byline and len(line.split()) <= 7:
+        byline = BYLINE.match(line) if len(line) < 120 else None
+        if byline and len(byline["name"].split()) <= 5:
             body.bylines.append(byline["name"].strip())
+            body.dropped += 1
+            continue
+        if len(line) <= 80 and _is_date_line(line):
+            text_follows = any(len(x) >= 120 for x in lines[index + 1:index + 4])
+            if len(body.paragraphs) >= 2 and text_follows and _drop_heading_lines(body):
+                break  # a second, complete article (heading, its date, its text) starts here
             body.dropped += 1
             continue
         if (
@@ -120,18 +124,44 @@ def clean_lines(
             or _EMBED_LINE.search(line)
             or (title_key and key == title_key)
             or (len(line) < 300 and TEASER_LINE.match(prepare(line)))
-            or (len(line) <= 80 and _is_date_line(line))
         ):
             body.dropped += 1
             continue
-        dateline = _dateline(line)
-        if first_dateline is None and not body.paragraphs:
-            first_dateline = dateline
-        elif dateline and dateline == first_dateline and len(body.paragraphs) >= 2:
-            break  # a teaser of another story by the same desk ("بغداد اليوم - بغداد …")
+        if len(body.paragraphs) >= 2 and _desk_stamp(line, site_keys):
+            break  # "بغداد اليوم - بغداد …": the next story of the same desk (a teaser run)
         body.paragraphs.append(line)
     _drop_trailing_teasers(body)
     return body
+
+
+_SENTENCE_END = re.compile(r"[.!؟?…»\"”]\s*$")
+
+
+_STAMP = re.compile(r"^(?P<stamp>[^-–/:|\n]{2,30}?)\s*[-–/|]")
+
+
+def _desk_stamp(line: str, site_keys: frozenset[str]) -> bool:
+    """The line opens with the site's own name as a stamp ("شفق نيوز/ …", "بغداد اليوم - …"),
+    not with a place dateline ("بغداد - وفي سياق متصل")."""
+    match = _STAMP.match(line)
+    return bool(match) and match_key(match["stamp"]) in site_keys
+
+
+def _drop_heading_lines(body: Body) -> int:
+    """Remove the heading lines (short, no sentence end) right before a mid-body date line: the
+    label and headline of an embedded second article, when real prose precedes them (else the
+    date is the article's own, under its headline). Returns how many were removed."""
+    count = 0
+    for line in reversed(body.paragraphs[-3:]):
+        if len(line) > 160 or _SENTENCE_END.search(line):
+            break
+        count += 1
+    before = body.paragraphs[:len(body.paragraphs) - count]
+    if not count or not any(len(p) >= 120 and _SENTENCE_END.search(p) for p in before):
+        return 0
+    del body.paragraphs[len(before):]
+    body.dropped += count
+    return count
 
 
 def _from_headline(lines: list[str], title_key: str) -> list[str]:
@@ -153,8 +183,9 @@ _BULLET = re.compile(r"^\s*[•\-*»·▪◦]\s+")
 
 
 def _drop_trailing_teasers(body: Body) -> None:
-    """A run of short bullet items at the end of the body is a list of other stories' headlines
-    (a table-layout "more news" box that came out after the text), not part of the article."""
+    """A run of dated short bullet items at the end of the body is a list of other stories'
+    headlines (a table-layout "more news" box that came out after the text). Undated items are
+    the article's own list (key points): linked headline lists are removed in the DOM."""
     run = 0
     for line in reversed(body.paragraphs):
         if _BULLET.match(line) and len(line.split()) <= 20:
@@ -165,6 +196,6 @@ def _drop_trailing_teasers(body: Body) -> None:
         return
     tail = body.paragraphs[-run:]
     dated = sum(bool(find_text_dates(line)) for line in tail)
-    if dated >= run / 2 or run >= 3:
+    if dated >= run / 2:
         del body.paragraphs[-run:]
         body.dropped += run

@@ -50,14 +50,16 @@ TEASER_LINE = re.compile(r"^\s*(?:ا|إ|أ)?قر(?:أ|ا|اء)ـ*\s*(?:أ|ا)?ي
 SOURCE_LINE = re.compile(
     r"^\s*(?:.{0,30}?\s[-–]\s*)?(?:المصدر|مصدر الخبر|نقلا عن|نقلاً عن|Source)\s*[:/：\-–]\s*(?P<name>[^\n]{2,60})$"
 )
+# "كتب: X", "بقلم X", "By X", possibly followed by other fields ("كتب: X بتاريخ: …", "By X | …").
 BYLINE = re.compile(
-    r"^\s*(?:بقلم|كتب|كتبت|كتبه|إعداد|اعداد|تحرير|By)\s*[:：\-–]?\s*(?P<name>[^\d\n:]{3,50})$", re.IGNORECASE
+    r"^\s*(?:بقلم|كتب بواسطة|كتبت|كتبه|كتب|إعداد|اعداد|تحرير|By)\s*[:：\-–]?\s*(?P<name>[^\d\n:|]{3,50}?)"
+    r"\s*(?:$|[|•]|\s\S+\s*[:：])", re.IGNORECASE
 )
 
 
 def is_cut_heading(key: str) -> bool:
-    """`key` is the line's match_key; a count in brackets ("التعليقات (0)") is ignored."""
-    return len(key) < 40 and (key in _CUT_KEYS or re.sub(r"\s*\d+$", "", key) in _CUT_KEYS)
+    """`key` is the line's match_key; a count ("التعليقات (0)", "2 تعليقات") is ignored."""
+    return len(key) < 40 and (key in _CUT_KEYS or re.sub(r"^\d+\s*|\s*\d+$", "", key) in _CUT_KEYS)
 
 
 def is_drop_line(key: str, extra_keys: frozenset[str] = frozenset()) -> bool:

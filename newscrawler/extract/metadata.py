@@ -147,6 +147,25 @@ def _image(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _site_marks(tree: HtmlElement) -> list[str]:
+    """Where a site writes its own name: the masthead logo before the headline (its image's alt
+    text, or a short text classed logo) and the copyright line. A title part found there is the
+    site's name; logos further down (a credited source's box) are not."""
+    marks: list[str] = []
+    for el in tree.xpath('//body//*[contains(@class, "logo") or contains(@class, "Logo") or contains(@id, "logo") '
+                         'or contains(@id, "Logo") or (self::a and (@href="/" or @href="./" '
+                         'or starts-with(@href, "index.") or starts-with(@href, "default.")))][following::h1]'):
+        marks += [a.strip() for a in el.xpath("descendant-or-self::img/@alt") if a.strip()]
+        text = _text(el)
+        if 0 < len(text) <= 60:
+            marks.append(text)
+    for text in tree.xpath('//body//text()[contains(., "©") or contains(., "حقوق") or contains(., "Copyright") '
+                           'or contains(., "مافێک")]'):
+        if len(text.strip()) <= 120:
+            marks.append(text.strip())
+    return marks
+
+
 def read_metadata(tree: HtmlElement, url: str, furniture: Furniture | None = None) -> PageMetadata:
     furniture = furniture or Furniture(tree)
     meta = PageMetadata()
@@ -223,6 +242,7 @@ def read_metadata(tree: HtmlElement, url: str, furniture: Furniture | None = Non
     if meta.image_url:
         meta.image_url = urljoin(url, meta.image_url)
 
+    meta.site_names.extend(_site_marks(tree))
     canonical = tree.xpath('//link[@rel="canonical"]/@href') or metas.get("og:url", [])
     if canonical and canonical[0].strip():
         meta.canonical_url = urljoin(url, canonical[0].strip())

@@ -28,8 +28,9 @@ _DATE_MARKED = (
     ' or contains(@class, "publish") or contains(@class, "posted") or contains(@class, "meta")'
     ' or contains(@class, "info") or contains(@id, "date") or contains(@class, "created")]'
 )
-_UPDATE_BEFORE = re.compile(r"(?:آخر تحديث|اخر تحديث|تم التحديث|تحديث|Updated|Last updated|modified)\s*[:：]?\s*$",
-                            re.IGNORECASE)
+_UPDATE_BEFORE = re.compile(
+    r"(?:آخر تحديث|اخر تحديث|آخر تعديل|اخر تعديل|تم التحديث|تم التعديل|تحديث|تعديل|Updated|Last updated|modified)"
+    r"\s*(?:في|on|at)?\s*[:：]?\s*(?:\w+\s*[,،]\s*)?$", re.IGNORECASE)
 # "اليوم: …", "Today: …", "ئەمڕۆ: …": the label of a today strip.
 _TODAY_LABEL = re.compile(r"(?:اليوم|today|ئەمڕۆ|امروز|Îro)\s*[:：|]\s*(?:\S+\s*[،,]?\s*)?$", re.IGNORECASE)
 _WEEKDAY = re.compile(
@@ -82,31 +83,41 @@ class PageChrome:
     - it stands before the headline and outside the headline's article container, or
     - it stands before the headline as a weekday + full date with no time (the strip's format), or
     - it follows a "today" label ("اليوم:").
-    Computed in one pass over the tree; lookups are O(1).
+    Each question walks the element's ancestors only (a few date candidates are asked about).
     """
 
     def __init__(self, tree: HtmlElement, h1: HtmlElement | None) -> None:
         self.h1 = h1
-        ancestors = set(h1.iterancestors()) if h1 is not None else set()
         self.container = self._container(h1)
-        self.chrome: set[HtmlElement] = set()
-        self.before: set[HtmlElement] = set()
-        self.in_container: set[HtmlElement] = set(self.container.iter()) if self.container is not None else set()
-        seen_h1 = h1 is None
-        for el in tree.iter():
-            if not isinstance(el.tag, str):
-                continue
-            if el is h1:
-                seen_h1 = True
-            if not seen_h1 and el not in ancestors:
-                self.before.add(el)
-            parent = el.getparent()
-            if parent is not None and parent in self.chrome:
-                self.chrome.add(el)
-            elif el not in ancestors and el is not h1 and el.tag not in ("html", "body") and (
-                    (el.tag in _CHROME_TAGS and el not in self.in_container)
-                    or _CHROME_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}")):
-                self.chrome.add(el)
+        # The headline's ancestors, each with the index of the child on the way to the headline.
+        self._path: dict[HtmlElement, int] = {}
+        node = h1
+        while node is not None and node.getparent() is not None:
+            parent = node.getparent()
+            self._path[parent] = parent.index(node)
+            node = parent
+
+    def _before_headline(self, el: HtmlElement) -> bool:
+        """el comes before the headline in document order and does not contain it."""
+        if self.h1 is None or el in self._path or el is self.h1:
+            return False
+        child, node = el, el.getparent()
+        while node is not None and node not in self._path:
+            child, node = node, node.getparent()
+        return node is not None and node.index(child) < self._path[node]
+
+    def _in_container(self, el: HtmlElement) -> bool:
+        return self.container is not None and (el is self.container or self.container in el.iterancestors())
+
+    def _in_chrome(self, el: HtmlElement) -> bool:
+        """el sits in header/top-bar/nav chrome that does not hold the headline."""
+        for node in (el, *el.iterancestors()):
+            if node.tag in ("body", "html") or node in self._path:
+                return False
+            if (node.tag in _CHROME_TAGS and not self._in_container(node)) or _CHROME_CLASS.search(
+                    f"{node.get('class', '')} {node.get('id', '')}"):
+                return True
+        return False
 
     @staticmethod
     def _container(h1: HtmlElement | None) -> HtmlElement | None:
@@ -127,15 +138,15 @@ class PageChrome:
         return None
 
     def is_chrome(self, el: HtmlElement) -> bool:
-        if el in self.chrome:
+        if self._in_chrome(el):
             return True
-        return el in self.before and self.container is not None and el not in self.in_container
+        return self.container is not None and self._before_headline(el) and not self._in_container(el)
 
     def is_strip_format(self, el: HtmlElement, text: str, found: TextDate) -> bool:
         """Weekday + full date, no time, before the headline; or a "today" label before the date."""
         if _TODAY_LABEL.search(text[max(0, found.start - 30):found.start]):
             return True
-        if el not in self.before or found.has_time or found.relative:
+        if found.has_time or found.relative or not self._before_headline(el):
             return False
         return bool(_WEEKDAY.search(text[max(0, found.start - 20):found.start + 40]))
 
@@ -178,7 +189,8 @@ def _with_time(picker: _Picker, el: HtmlElement, value: datetime) -> datetime:
     return joined if joined and same_day else value
 
 
-def _after_headline(h1: HtmlElement | None, furniture: Furniture, limit: int = 6) -> list[HtmlElement]:
+def after_headline(h1: HtmlElement | None, furniture: Furniture, limit: int = 6) -> list[HtmlElement]:
+    """The first elements after the headline (siblings, then the ancestors' siblings)."""
     found: list[HtmlElement] = []
     node = h1
     while node is not None and len(found) < limit:
@@ -223,12 +235,15 @@ def find_dates(
             text = " ".join(el.itertext())
             if len(text) > 300:
                 continue
-            value = picker.pick(text, el)
-            if value:
-                published = _with_time(picker, el, value)
+            if published is None:
+                value = picker.pick(text, el)
+                published = _with_time(picker, el, value) if value else None
+            elif modified is None and picker.modified is None:
+                picker.pick(text, el)  # only an update stamp ("آخر تعديل في …") is wanted now
+            else:
                 break
     if published is None:
-        for el in _after_headline(h1, furniture):
+        for el in after_headline(h1, furniture):
             published = picker.pick(" ".join(el.itertext()), el)
             if published:
                 break
