@@ -81,7 +81,8 @@ class PageChrome:
     A date is page chrome (the "today" strip every page of the site shows) when
     - it sits in header/top-bar/nav chrome that does not contain the headline, or
     - it stands before the headline and outside the headline's article container, or
-    - it stands before the headline as a weekday + full date with no time (the strip's format), or
+    - it stands before the headline as a weekday + full date with no time (the strip's format) on
+      a page whose article container is unknown, or
     - it follows a "today" label ("اليوم:").
     Each question walks the element's ancestors only (a few date candidates are asked about).
     """
@@ -143,10 +144,12 @@ class PageChrome:
         return self.container is not None and self._before_headline(el) and not self._in_container(el)
 
     def is_strip_format(self, el: HtmlElement, text: str, found: TextDate) -> bool:
-        """Weekday + full date, no time, before the headline; or a "today" label before the date."""
+        """A "today" label before the date; or, on a page whose article container is unknown, a
+        weekday + full date with no time before the headline (the strip's format: inside a known
+        container such a line is the article's own date)."""
         if _TODAY_LABEL.search(text[max(0, found.start - 30):found.start]):
             return True
-        if found.has_time or found.relative or not self._before_headline(el):
+        if self.container is not None or found.has_time or found.relative or not self._before_headline(el):
             return False
         return bool(_WEEKDAY.search(text[max(0, found.start - 20):found.start + 40]))
 
