@@ -18,10 +18,10 @@ from lxml.html import fromstring as html_fromstring
 from newscrawler.article import Article
 from newscrawler.dedup.canonical import canonical_url, same_site
 from newscrawler.extract.body import clean_lines, generic_text
-from newscrawler.extract.boilerplate import BYLINE, SOURCE_LINE, drop_inline_teasers
+from newscrawler.extract.boilerplate import BYLINE, SOURCE_LINE
 from newscrawler.extract.decode import UndecodableError, decode_html
 from newscrawler.extract.layout import split_br_paragraphs, unwrap_layout_tables
-from newscrawler.extract.metadata import Furniture, PageMetadata, read_metadata
+from newscrawler.extract.metadata import Furniture, PageMetadata, read_metadata, site_marks
 from newscrawler.extract.pagedates import after_headline, find_dates
 from newscrawler.extract.structure import (
     drop_captions,
@@ -42,7 +42,7 @@ _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:•»«]\s+|\s+::\s+")
 _GENERIC_SITE_WORDS = frozenset(match_key(w) for w in (
     "نيوز", "news", "وكالة", "شبكة", "جريدة", "صحيفة", "موقع", "قناة", "tv", "المحرر", "محرر", "admin",
     "editor", "فريق التحرير", "هيئة التحرير", "staff", "desk", "agency", "agencies", "وكالات",
-    "عن الكاتب", "الكاتب", "الإخبارية", "الاخبارية", "الإخباري", "نت", "اليوم", "times", "post", "press", "about the author", "ديجيتال", "دیجیتاڵ", "digital", "online", "اونلاين", "مراسلنا", "متابعة", "خاص",
+    "عن الكاتب", "الكاتب", "الإخبارية", "الاخبارية", "الإخباري", "نت", "times", "post", "press", "about the author", "ديجيتال", "دیجیتاڵ", "digital", "online", "اونلاين", "مراسلنا", "متابعة", "خاص",
 ))
 # trafilatura drops non-printable characters, ZWNJ included, but ZWNJ is orthography in Persian and
 # Sorani (راه‌آهن): it travels through extraction as a printable stand-in and is restored after.
@@ -78,20 +78,27 @@ def _own_site_keys(meta: PageMetadata, outlet: Outlet | None) -> set[str]:
     return {k for k in (match_key(n) for n in names) if k}
 
 
-def _clean_title(meta: PageMetadata, site_keys: set[str]) -> str:
+def _clean_title(meta: PageMetadata, site_keys: set[str], tree: HtmlElement) -> str:
     for candidate in meta.title_candidates:
         parts = [p for p in _TITLE_SEPARATORS.split(candidate) if p.strip()]
-        kept = [p for p in parts if match_key(p) not in site_keys and not any(
-            match_key(p) and match_key(p) in k for k in site_keys if len(match_key(p)) > 3)]
-        if len(kept) > 1:  # an unknown site's name: a short part made of "شبكة/موقع/news …" words
-            named = [p for p in kept if len(p.split()) <= 4 and set(match_key(p).split()) & _GENERIC_SITE_WORDS]
-            kept = [p for p in kept if p not in named] or kept
+        kept = [p for p in parts if not _names_site(p, site_keys)]
         if len(parts) > 1 and meta.h1 and any(match_key(p) == match_key(meta.h1) for p in parts):
             return meta.h1.strip()
+        if len(kept) > 1:  # an unknown site's name: where the site writes it (logo, copyright) …
+            marks = {k for k in (match_key(m) for m in site_marks(tree)) if k}
+            kept = [p for p in kept if not _names_site(p, marks)] or kept
+        if len(kept) > 1:  # … or a short part made of "شبكة/موقع/news …" words
+            named = [p for p in kept if len(p.split()) <= 4 and set(match_key(p).split()) & _GENERIC_SITE_WORDS]
+            kept = [p for p in kept if p not in named] or kept
         title = " - ".join(kept).strip() if len(kept) < len(parts) else candidate.strip()
         if title:
             return title
     return ""
+
+
+def _names_site(part: str, site_keys: set[str]) -> bool:
+    key = match_key(part)
+    return key in site_keys or any(key and key in k for k in site_keys if len(key) > 3)
 
 
 def _is_person(name: str, site_keys: set[str]) -> bool:
@@ -234,14 +241,13 @@ def extract_article(
     furniture = Furniture(tree)
     meta = read_metadata(tree, url, furniture)
     site_keys = _site_name_keys(meta, outlet)
-    title = _clean_title(meta, site_keys)
+    title = _clean_title(meta, site_keys, tree)
     headline = find_headline(tree, title)
     page_source = _page_source_name(text)
     source_url = _source_link(tree, url) if page_source else None
     # Before pruning: date lines often sit in regions that pruning removes (post-meta, info bars).
     published, modified = find_dates(tree, meta.published, meta.modified, headline, tz, now, furniture, url)
 
-    drop_inline_teasers(tree)
     drop_structural_teasers(tree)
     drop_captions(tree)
     drop_form_widgets(tree)

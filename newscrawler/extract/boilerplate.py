@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-from lxml.html import HtmlElement
-
 from newscrawler.normalise.text import match_key
 
 # A standalone heading with one of these opens a list/box that runs to the end of the article:
@@ -69,33 +67,3 @@ def is_drop_line(key: str, extra_keys: frozenset[str] = frozenset()) -> bool:
     if key in _DROP_KEYS or key in extra_keys:
         return True
     return key.startswith(_DROP_PREFIX_KEYS) and key.count(" ") < 25
-
-
-_BLOCKS = frozenset({"p", "div", "li", "section", "aside", "blockquote", "strong", "b", "span", "h3", "h4"})
-_TEASER_KEYS = tuple(match_key(p) for p in ("اقرأ أيضا", "اقرأ ايضا", "إقرأ أيضا", "اقراء ايضا", "اقرأ المزيد",
-                                             "مواضيع ذات صلة", "اخبار ذات صلة", "Read more", "Read also", "Related"))
-
-
-def drop_inline_teasers(tree: HtmlElement) -> int:
-    """Remove "اقرأ أيضاً: <link>" blocks between paragraphs before generic extraction, so that
-    the heading and its link never come apart into a standalone heading line (which would cut
-    the rest of the body as if a related list had started)."""
-    doomed: list[HtmlElement] = []
-    for link in tree.iter("a"):
-        block = link.getparent()
-        for _ in range(2):
-            if block is None or block.tag in _BLOCKS:
-                break
-            block = block.getparent()
-        if block is None or block.tag not in _BLOCKS or block in doomed:
-            continue
-        text = block.text_content()
-        if len(text) > 250:
-            continue
-        key = match_key(text)
-        if key.startswith(_TEASER_KEYS) and len(key) > max(len(k) for k in _TEASER_KEYS if key.startswith(k)) + 3:
-            doomed.append(block)
-    for block in doomed:
-        if block.getparent() is not None:
-            block.drop_tree()
-    return len(doomed)

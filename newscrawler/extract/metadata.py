@@ -147,7 +147,7 @@ def _image(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _site_marks(tree: HtmlElement) -> list[str]:
+def site_marks(tree: HtmlElement) -> list[str]:
     """Where a site writes its own name: the masthead logo before the headline (its image's alt
     text, or a short text classed logo) and the copyright line. A title part found there is the
     site's name; logos further down (a credited source's box) are not."""
@@ -242,7 +242,6 @@ def read_metadata(tree: HtmlElement, url: str, furniture: Furniture | None = Non
     if meta.image_url:
         meta.image_url = urljoin(url, meta.image_url)
 
-    meta.site_names.extend(_site_marks(tree))
     canonical = tree.xpath('//link[@rel="canonical"]/@href') or metas.get("og:url", [])
     if canonical and canonical[0].strip():
         meta.canonical_url = urljoin(url, canonical[0].strip())

@@ -35,9 +35,14 @@ def _link_chars(el: HtmlElement) -> int:
     return sum(len(_text(a)) for a in el.iter("a") if (a.get("href") or "#")[:1] != "#")
 
 
+def _is_paragraph(el: HtmlElement | None) -> bool:
+    """A <p>, or a <div> holding only text and inline markup (div-only layouts)."""
+    return el is not None and (el.tag == "p" or (el.tag == "div" and el.find(".//div") is None
+                                                  and el.find(".//p") is None))
+
+
 def _is_prose(el: HtmlElement | None) -> bool:
-    return el is not None and el.tag == "p" and len(_text(el)) >= _PROSE_MIN_CHARS and \
-        _link_chars(el) < 0.5 * len(_text(el))
+    return _is_paragraph(el) and len(_text(el)) >= _PROSE_MIN_CHARS and _link_chars(el) < 0.5 * len(_text(el))
 
 
 def _element_sibling(el: HtmlElement, preceding: bool) -> HtmlElement | None:
@@ -70,7 +75,7 @@ def _next_to_paragraph(block: HtmlElement) -> bool:
             return False
         prev, nxt = node.getprevious(), node.getnext()
         if prev is not None or nxt is not None:
-            return (prev is not None and prev.tag == "p") or (nxt is not None and nxt.tag == "p")
+            return _is_paragraph(prev) or _is_paragraph(nxt)
         node = node.getparent()
     return False
 
@@ -87,7 +92,7 @@ def drop_structural_teasers(tree: HtmlElement) -> int:
         if not 15 <= len(text) <= _TEASER_MAX_CHARS:
             continue
         ratio = _link_chars(block) / len(text)
-        if ratio < (0.6 if block.tag == "p" else 0.3) or not _between_paragraphs(block):
+        if ratio < (0.6 if _is_paragraph(block) else 0.3) or not _between_paragraphs(block):
             continue
         doomed.append(block)
     for block in doomed:
