@@ -44,3 +44,42 @@ def test_canonical_from_another_site_is_ignored() -> None:
     page = "https://hathalyoum.net/articles/3211743"
     assert canonical_url(page, "https://almadapaper.net/370980") == page
     assert canonical_url(page, "https://hathalyoum.net/articles/3211743?utm_campaign=x") == page
+
+
+@pytest.mark.parametrize("declared", [
+    "https://almadapaper.net/",  # a template that puts the home page in every canonical
+    "https://almadapaper.net/category/%D9%85%D8%AD%D9%84%D9%8A%D8%A7%D8%AA/",  # or the section
+])
+def test_a_canonical_that_is_not_an_article_url_of_the_outlet_is_not_trusted(declared: str) -> None:
+    almada = get_outlet("almada")
+    pages = ["https://almadapaper.net/370980", "https://almadapaper.net/370981"]
+    keys = {article_key(canonical_url(page, declared, almada), almada) for page in pages}
+    assert len(keys) == 2, "two articles must not merge into one _id"
+    assert canonical_url(pages[0], declared, almada) == pages[0]
+
+
+def test_an_article_canonical_of_the_outlet_is_trusted() -> None:
+    basnews = get_outlet("basnews")
+    page = "https://www.basnews.com/ar/detail/919701?utm_source=x"
+    assert canonical_url(page, "https://www.basnews.com/ar/babat/919701", basnews) == (
+        "https://www.basnews.com/ar/babat/919701")
+
+
+@pytest.mark.parametrize(("page", "declared", "expected"), [
+    ("https://news.example/politics/2024/vote-count", "https://news.example/", "https://news.example/politics/2024/vote-count"),
+    ("https://news.example/politics/2024/vote-count", "https://news.example/politics/",
+     "https://news.example/politics/2024/vote-count"),
+    ("https://news.example/p/1842?fbclid=x", "https://news.example/politics/vote-count", "https://news.example/politics/vote-count"),
+])
+def test_without_an_outlet_home_and_section_canonicals_are_not_trusted(page: str, declared: str, expected: str) -> None:
+    assert canonical_url(page, declared) == expected
+
+
+def test_wordpress_outlets_accept_date_permalinks() -> None:
+    almada = get_outlet("almada")
+    assert almada.is_article_url("https://almadapaper.net/2022/09/14/some-slug/")
+    assert almada.is_article_url("https://almadapaper.net/370980")
+    assert not almada.is_article_url("https://almadapaper.net/category/x/")
+    assert not get_outlet("basnews").is_article_url("https://www.basnews.com/2022/09/14/some-slug/")
+    keys = {article_key(u, almada) for u in ("https://almadapaper.net/2022/09/14/a/", "https://almadapaper.net/2022/09/14/b/")}
+    assert len(keys) == 2

@@ -53,3 +53,22 @@ def test_stdin_and_unreadable_input() -> None:
     assert missing.returncode != 0
     message = missing.stderr.decode().strip()
     assert "/nonexistent/page.html" in message and len(message.splitlines()) == 1
+
+
+def test_fetched_at_anchors_relative_dates_and_canonical_is_what_the_crawl_stores(tmp_path: Path) -> None:
+    from newscrawler.article import Article
+    from newscrawler.normalise.article import normalise_article
+
+    body = "".join(f"<p>{'جملة من نص الخبر عن مشروع المياه في البصرة. ' * 4}{n}</p>" for n in range(3))
+    page = tmp_path / "page.html"
+    page.write_text(f"<html><head><title>مشروع المياه</title><link rel='canonical' href='https://news.example/'>"
+                    f"</head><body><h1>مشروع المياه</h1><span class='date'>منذ 3 ساعات</span>{body}</body></html>",
+                    "utf-8")
+    url = "https://news.example/local/water-project?utm_source=x"
+    proc = cli(str(page), "--url", url, "--fetched-at", "2025-01-10T09:00:00Z")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["published_at"] == "2025-01-10T06:00:00Z"
+    stored = normalise_article(Article(url=url, outlet=None, title="t", text="x", canonical_url=data["canonical_url"]))
+    assert data["canonical_url"] == stored.canonical_url == "https://news.example/local/water-project"
+    assert cli(str(page), "--fetched-at", "yesterday").returncode == 2
