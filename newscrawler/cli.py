@@ -208,17 +208,21 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
     from newscrawler.outlets import all_outlets
+    from newscrawler.scheduler import parse_interval
     from newscrawler.scrapy_ext.connection import resolve_mongo_uri
-    from newscrawler.status import format_status, status_rows
+    from newscrawler.status import alarmed, format_status, status_rows
     from newscrawler.store import ArticleStore
 
     settings = _settings()
     store = ArticleStore.open(resolve_mongo_uri(settings), settings.get("MONGO_DATABASE"))
     names = args.outlets or sorted(set(all_outlets()) | set(store.runs.distinct("outlet")))
-    rows = status_rows(store, names, max_error_rate=settings.getfloat("SPIDERMON_MAX_ERROR_RATE", 0.5))
+    rows = status_rows(store, names, max_error_rate=settings.getfloat("SPIDERMON_MAX_ERROR_RATE", 0.5),
+                       max_run=timedelta(seconds=parse_interval(args.max_run)))
     print(format_status(rows))
-    return 1 if any(set(r["flags"]) - {"NEVER-RUN"} for r in rows) else 0
+    return 1 if alarmed(rows) else 0
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -237,13 +241,16 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     servers = {n: ReplicaServer(Path(args.replicas) / n, delay=args.replica_delay).start()
                for n in names} if args.replicas else {}
 
+    passed = [arg for value in args.spider_arg for arg in ("-a", value)] + [
+        arg for value in args.set for arg in ("-s", value)]
+
     def crawl_args(outlet: str) -> list[str]:
         if outlet not in servers:
-            return []
+            return passed
         extra = ["-a", f"base_url={servers[outlet].origin}"]
         for key, value in REPLICA_SETTINGS.items():
             extra += ["-s", f"{key}={value}"]
-        return extra
+        return extra + passed
 
     scheduler = Scheduler(ArticleStore.open(uri, settings.get("MONGO_DATABASE")), names, parse_interval(args.every),
                           crawl_args, max_rounds=args.rounds, env={**os.environ, "MONGO_URI": uri})
@@ -296,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     ingest.set_defaults(func=cmd_ingest)
     status = sub.add_parser("status", help="last run per outlet, flagging outlets that broke (exit 1 if any)")
     status.add_argument("outlets", nargs="*")
+    status.add_argument("--max-run", default="6h",
+                        help="a run still 'running' after this long is ABANDONED (default 6h)")
     status.set_defaults(func=cmd_status)
     schedule = sub.add_parser("schedule", help="crawl outlets on an interval in a long-lived process")
     schedule.add_argument("outlets", nargs="*", help="outlet names (default: all)")
@@ -303,6 +312,10 @@ def main(argv: list[str] | None = None) -> int:
     schedule.add_argument("--rounds", type=int, help="stop after N rounds (default: run until SIGTERM)")
     schedule.add_argument("--replicas", metavar="DIR", help="crawl the local replicas under DIR")
     schedule.add_argument("--replica-delay", type=float, default=0.0, help="seconds per replica response (tests)")
+    schedule.add_argument("-a", dest="spider_arg", action="append", default=[], metavar="NAME=VALUE",
+                          help="spider argument for every crawl, as in scrapy crawl (repeatable)")
+    schedule.add_argument("-s", dest="set", action="append", default=[], metavar="NAME=VALUE",
+                          help="Scrapy setting for every crawl, as in scrapy crawl (repeatable)")
     schedule.set_defaults(func=cmd_schedule)
     history = sub.add_parser("history", help="every stored version of an article (by _id or URL)")
     history.add_argument("article")

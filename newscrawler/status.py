@@ -1,12 +1,27 @@
 """`newscrawler status`: the last run per outlet, and alarms for outlets that silently broke.
 
-Flags: FAILED (finish reason or monitors), NO-YIELD (the run found no article while earlier runs
-did: a layout or URL change, or a block), WARNINGS (extraction warnings per article page jumped
-against the outlet's earlier runs: the article template changed), ERRORS (more errors per page than SPIDERMON_MAX_ERROR_RATE).
+Each outlet's newest run record is in one of these states:
+- running: finish_reason "running" (written when the spider opened) and started less than
+  `max_run` ago: flag RUNNING, not an alarm.
+- abandoned: still "running" but started more than `max_run` ago: its crawl died without finishing
+  its record (SIGKILL, lost machine): flag ABANDONED, an alarm. The rule compares the run's own
+  `started_at` with `now` (injectable), never calendar dates.
+- stopped: finish_reason "shutdown", a graceful stop by a signal (systemd stop, Ctrl-C): flag
+  STOPPED, not an alarm. Monitors that judged the cut-short run ("monitors: …") are not a failure;
+  any other failure recorded on it (a refused database write) still flags FAILED.
+- ended: any other finish reason.
+
+Alarms judge the newest run that ended (so a broken outlet keeps alarming while its next crawl runs
+or after a stop), against earlier ended runs: FAILED (finish reason or monitors), NO-YIELD (the
+run found no article while earlier runs did: a layout or URL change, or a block), WARNINGS
+(extraction warnings per article page jumped against the outlet's earlier runs: the article
+template changed), ERRORS (more errors per page than SPIDERMON_MAX_ERROR_RATE), URL-RULE (the
+article URL rule rejected most entries of the outlet's own feed: it changed its URLs).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from statistics import median
 from typing import Any
 
@@ -14,6 +29,10 @@ from newscrawler.store import ArticleStore
 from newscrawler.tables import render_table
 
 HISTORY = 10
+RUNNING, SHUTDOWN = "running", "shutdown"  # finish reasons (newscrawler/scrapy_ext/run_record.py)
+DEFAULT_MAX_RUN = timedelta(hours=6)
+# Flags that describe a state and are not alarms: `newscrawler status` exits 0 with only these.
+INFO_FLAGS = frozenset({"NEVER-RUN", "RUNNING", "STOPPED"})
 
 
 def found(run: dict[str, Any]) -> int:
@@ -26,7 +45,25 @@ def warning_rate(run: dict[str, Any]) -> float:
     return warnings / max(1, run.get("article_pages", 0))
 
 
+def run_state(run: dict[str, Any], now: datetime, max_run: timedelta = DEFAULT_MAX_RUN) -> str:
+    """'running', 'abandoned', 'stopped' or 'ended' (see the module docstring)."""
+    reason = run.get("finish_reason")
+    if reason == RUNNING:
+        started = run.get("started_at")
+        if isinstance(started, datetime) and now - started <= max_run:
+            return "running"
+        return "abandoned"  # too old, or no readable start: its crawl is gone
+    return "stopped" if reason == SHUTDOWN else "ended"
+
+
+def stop_failure(run: dict[str, Any]) -> str | None:
+    """What failed in a stopped run, beyond monitors judging a run that was cut short."""
+    failed = run.get("failed")
+    return None if not failed or str(failed).startswith("monitors:") else str(failed)
+
+
 def flags(last: dict[str, Any], earlier: list[dict[str, Any]], max_error_rate: float = 0.5) -> list[str]:
+    """Alarms for `last`, an ended run, against `earlier` ended runs (newest first)."""
     out = []
     if last.get("failed") or last.get("finish_reason") != "finished":
         out.append("FAILED")
@@ -39,19 +76,44 @@ def flags(last: dict[str, Any], earlier: list[dict[str, Any]], max_error_rate: f
             out.append("WARNINGS")
     if last.get("error_count", 0) > max_error_rate * max(1, last.get("pages_fetched", 0)):
         out.append("ERRORS")
+    if last.get("url_rule_mismatch"):
+        out.append("URL-RULE")
     return out
 
 
-def status_rows(store: ArticleStore, outlets: list[str], max_error_rate: float = 0.5) -> list[dict[str, Any]]:
+def outlet_flags(runs: list[dict[str, Any]], max_error_rate: float = 0.5, now: datetime | None = None,
+                 max_run: timedelta = DEFAULT_MAX_RUN) -> list[str]:
+    """Flags for one outlet from its run records, newest first."""
+    if not runs:
+        return ["NEVER-RUN"]
+    now = now or datetime.now(UTC)
+    states = [run_state(r, now, max_run) for r in runs]
+    out = {"running": ["RUNNING"], "abandoned": ["ABANDONED"], "stopped": ["STOPPED"], "ended": []}[states[0]]
+    if states[0] == "stopped" and stop_failure(runs[0]):
+        out = [*out, "FAILED"]
+    ended = [r for r, s in zip(runs, states, strict=True) if s == "ended"]
+    if ended:
+        out += [f for f in flags(ended[0], ended[1:HISTORY + 1], max_error_rate) if f not in out]
+    return out
+
+
+def status_rows(store: ArticleStore, outlets: list[str], max_error_rate: float = 0.5, now: datetime | None = None,
+                max_run: timedelta = DEFAULT_MAX_RUN) -> list[dict[str, Any]]:
+    now = now or datetime.now(UTC)
     rows = []
     for outlet in outlets:
-        runs = list(store.runs.find({"outlet": outlet}).sort("started_at", -1).limit(HISTORY + 1))
-        if not runs:
-            rows.append({"outlet": outlet, "flags": ["NEVER-RUN"]})
-            continue
-        last, earlier = runs[0], runs[1:]
-        rows.append({"outlet": outlet, "last": last, "flags": flags(last, earlier, max_error_rate)})
+        # Newest first; room for runs that did not end among the history the alarms compare with.
+        runs = list(store.runs.find({"outlet": outlet}).sort("started_at", -1).limit(2 * HISTORY + 1))
+        row: dict[str, Any] = {"outlet": outlet, "flags": outlet_flags(runs, max_error_rate, now, max_run)}
+        if runs:
+            row["last"] = runs[0]
+        rows.append(row)
     return rows
+
+
+def alarmed(rows: list[dict[str, Any]]) -> bool:
+    """True when a row carries an alarm (`newscrawler status` then exits 1)."""
+    return any(set(r["flags"]) - INFO_FLAGS for r in rows)
 
 
 def format_status(rows: list[dict[str, Any]]) -> str:
@@ -62,10 +124,11 @@ def format_status(rows: list[dict[str, Any]]) -> str:
         if last is None:
             lines.append([row["outlet"], "-", "-", "-", "-", "-", "-", "-", "-", " ".join(row["flags"])])
             continue
-        started = last.get("started_at")
+        started, reason = last.get("started_at"), last.get("finish_reason")
+        finish = (stop_failure(last) or reason) if reason in (RUNNING, SHUTDOWN) else (last.get("failed") or reason)
         lines.append([
             row["outlet"], started.strftime("%Y-%m-%d %H:%M") if hasattr(started, "strftime") else str(started),
-            str(last.get("failed") or last.get("finish_reason")), str(found(last)),
+            str(finish), str(found(last)),
             str(last.get("articles", {}).get("new", 0)), str(last.get("articles", {}).get("updated", 0)),
             str(last.get("articles", {}).get("duplicate", 0)), str(last.get("error_count", 0)),
             f"{warning_rate(last):.2f}", " ".join(row["flags"]) or "ok",

@@ -1,18 +1,41 @@
-"""Write one `crawl_runs` document per crawl: what ran, how it ended and what it stored."""
+"""Write one `crawl_runs` document per crawl: what ran, how it ended and what it stored.
+
+The record is written twice: at `spider_opened` with finish_reason "running" (so a crawl that is
+stopped or dies before it ends still leaves a trace, and `newscrawler status` shows it running),
+and at `spider_closed`, replaced by the final record. The first write is bounded by
+RUN_RECORD_OPEN_TIMEOUT seconds: with the database away the crawl logs it and goes on, and the
+final write is attempted at close all the same.
+
+If the process stops with the spider not closed (Scrapy stops the reactor without closing it when
+a SIGTERM/SIGINT lands while the spider is still opening), the record is finished as the reactor
+stops: "shutdown" after a stop signal, else "aborted" (a failure: `scrapy crawl` exits 1). A crawl
+started by `newscrawler schedule` that ends with no final record at all (signalled before Scrapy
+handles signals, SIGKILL) has it finished by the scheduler.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import socket
 from datetime import UTC, datetime
 from typing import Any
 
+import pymongo
 from pymongo.errors import PyMongoError
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.utils.reactor import is_reactor_installed
 
 from newscrawler.scrapy_ext.connection import store_for
+from newscrawler.scrapy_ext.monitoring import FAILED_STAT
 
 log = logging.getLogger(__name__)
+
+RUNNING = "running"  # finish_reason of a record whose crawl has not ended (yet)
+SHUTDOWN = "shutdown"  # Scrapy's finish reason for a graceful stop by a signal
+ABORTED = "aborted"  # the process stopped before the spider closed, without a stop signal
 
 
 def summarise_stats(stats: dict[str, Any]) -> dict[str, Any]:
@@ -34,41 +57,100 @@ def summarise_stats(stats: dict[str, Any]) -> dict[str, Any]:
         "robots_forbidden": int(stats.get("robotstxt/forbidden", 0)),
         "error_count": int(sum(errors.values())),
         "extraction_warnings": {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("extract/warning/")},
+        # Feed/sitemap entries of the outlet that its article URL rule rejected; a mismatch is a
+        # feed whose entries were mostly rejected (the outlet changed its URLs).
+        "discovery_rejected": {k.rsplit("/", 1)[1]: v for k, v in stats.items()
+                               if k.startswith("discovery/rejected_by_url_rule/")},
+        "url_rule_mismatch": int(stats.get("discovery/url_rule_mismatch", 0)),
     }
+
+
+def shutdown_signal_received() -> bool:
+    """Scrapy replaces its SIGTERM/SIGINT handler when the first one arrives (by one that forces
+    the stop on a second, then by SIG_IGN): a replaced handler means a stop signal was received."""
+    handler = signal.getsignal(signal.SIGTERM)
+    return handler == signal.SIG_IGN or getattr(handler, "__name__", "").startswith("_signal_kill")
 
 
 class RunRecordExtension:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.started_at = datetime.now(UTC)
+        self.open_timeout = crawler.settings.getfloat("RUN_RECORD_OPEN_TIMEOUT", 5.0)
+        self.closed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecordExtension:
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        if is_reactor_installed():
+            from twisted.internet import reactor
+
+            reactor.addSystemEventTrigger("before", "shutdown", ext.reactor_stopping)
         return ext
+
+    def run_id(self, spider: Spider) -> str:
+        return getattr(spider, "crawl_id", None) or f"{spider.name}-{self.started_at:%Y%m%dT%H%M%S}"
 
     def spider_opened(self, spider: Spider) -> None:
         self.started_at = datetime.now(UTC)
+        record = {
+            "_id": self.run_id(spider),
+            "outlet": spider.name,
+            "started_at": self.started_at,
+            "finish_reason": RUNNING,
+            "origin": getattr(spider, "origin", None),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+        }
+        try:
+            # Insert only: a record that exists under this crawl_id is left as it is until close.
+            # `_id` in $setOnInsert: the embedded server ignores the filter's _id on upsert.
+            with pymongo.timeout(self.open_timeout):
+                store_for(self.crawler).runs.update_one({"_id": record["_id"]}, {"$setOnInsert": record},
+                                                        upsert=True)
+        except PyMongoError as exc:
+            log.error("could not write the running record %s (the crawl goes on; the final record is "
+                      "written at close): %s", record["_id"], exc)
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
+    def reactor_stopping(self) -> None:
+        """The process is stopping and the spider was not closed. After a SIGTERM/SIGINT that landed
+        while the crawl was starting (Scrapy then stops the reactor without closing the spider, and
+        `scrapy crawl` exits 0) the run is recorded as the shutdown it is; otherwise the start-up
+        failed ("aborted", a failure), rather than leaving a "running" record or none."""
+        spider = self.crawler.spider
+        if self.closed or spider is None:
+            return
+        if shutdown_signal_received():
+            reason, failure = SHUTDOWN, None
+        else:
+            reason, failure = ABORTED, "the crawl ended before its spider closed (start-up failed)"
+            self.crawler.stats.set_value(FAILED_STAT, failure)  # `scrapy crawl` exits 1
+        log.warning("the process is stopping before the spider closed: run recorded as %r", reason)
+        self.spider_closed(spider, reason, timeout=self.open_timeout)
+
+    def spider_closed(self, spider: Spider, reason: str, timeout: float | None = None) -> None:
+        self.closed = True
         finished = datetime.now(UTC)
         stats = self.crawler.stats.get_stats()
         record = {
-            "_id": getattr(spider, "crawl_id", None) or f"{spider.name}-{self.started_at:%Y%m%dT%H%M%S}",
+            "_id": self.run_id(spider),
             "outlet": spider.name,
             "started_at": self.started_at,
             "finished_at": finished,
             "elapsed_s": round((finished - self.started_at).total_seconds(), 2),
             "finish_reason": reason,
-            "failed": stats.get("newscrawler/failed"),
+            "failed": stats.get(FAILED_STAT),
             "failed_monitors": stats.get("newscrawler/failed_monitors", []),
             "validation_errors": int(stats.get("spidermon/validation/items/errors", 0)),
             "origin": getattr(spider, "origin", None),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
             **summarise_stats(stats),
         }
         try:
-            store_for(self.crawler).runs.replace_one({"_id": record["_id"]}, record, upsert=True)
+            with pymongo.timeout(timeout):
+                store_for(self.crawler).runs.replace_one({"_id": record["_id"]}, record, upsert=True)
         except PyMongoError as exc:
             log.error("could not write the run record %s: %s", record["_id"], exc)
