@@ -28,8 +28,11 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     binary = shutil.which("redis-server")
     assert binary, "redis-server is installed by scripts/install-system-deps"
     port = free_port()
+    # redis-server (jemalloc) cannot start under libfaketime's preload (`make test-shifted-clock`):
+    # it runs on the real clock; only our code needs the shifted one.
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME", "FAKETIME_NO_CACHE")}
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+                             "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, env=env)
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
