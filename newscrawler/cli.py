@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from newscrawler.scrapy_ext.redact import install_log_filter, redact
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # Against a replica on loopback the politeness delays only slow the run; AutoThrottle stays on.
 REPLICA_SETTINGS = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0.01", "AUTOTHROTTLE_MAX_DELAY": "0.5",
@@ -42,12 +44,12 @@ def _embedded(settings: Any) -> Any:
 def cmd_db(args: argparse.Namespace) -> int:
     server = _embedded(_settings())
     if args.action == "start":
-        print(f"embedded database running at {server.start()} (data: {server.data_dir})")
+        print(f"embedded database running at {redact(server.start())} (data: {server.data_dir})")
     elif args.action == "stop":
         print("stopped" if server.stop() else "not running")
     else:
         running = server.running()
-        print(f"{'running' if running else 'stopped'}: {server.uri} pid={server.pid()} data={server.data_dir}")
+        print(f"{'running' if running else 'stopped'}: {redact(server.uri)} pid={server.pid()} data={server.data_dir}")
         return 0 if running else 3
     return 0
 
@@ -115,7 +117,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     print()
     print(format_table(rows))
     total = store.articles.count_documents({})
-    print(f"\n{total} articles in {settings.get('MONGO_DATABASE')} at {uri}")
+    print(f"\n{total} articles in {settings.get('MONGO_DATABASE')} at {redact(uri)}")
     missing = set(names) - {r["outlet"] for r in rows}
     if failed:
         print(f"{failed} crawl process(es) failed", file=sys.stderr)
@@ -184,6 +186,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    from newscrawler.ingest import replay
+    from newscrawler.scrapy_ext.connection import resolve_mongo_uri
+    from newscrawler.store import ArticleStore
+
+    settings = _settings()
+    store = ArticleStore.open(resolve_mongo_uri(settings), settings.get("MONGO_DATABASE"))
+    store.ensure_indexes()
+    report = replay(Path(args.directory or settings.get("QUARANTINE_DIR")), store)
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     from newscrawler.dedup.canonical import article_key, canonical_url
     from newscrawler.outlets import outlet_for_url
@@ -235,6 +250,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from newscrawler.store import ArticleStore
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    install_log_filter()
     settings = _settings()
     names = args.outlets or list(all_outlets())
     uri = resolve_mongo_uri(settings)
@@ -301,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("file", help='lines of {"url", "title", "text", "published_at", "outlet", "html"?}')
     ingest.add_argument("--drop-duplicates", action="store_true", help="do not store duplicates (default: link)")
     ingest.set_defaults(func=cmd_ingest)
+    replay = sub.add_parser("replay", help="re-process quarantined items (failed extraction, dedup or store)")
+    replay.add_argument("directory", nargs="?", help="quarantine folder (default: QUARANTINE_DIR, data/quarantine)")
+    replay.set_defaults(func=cmd_replay)
     status = sub.add_parser("status", help="last run per outlet, flagging outlets that broke (exit 1 if any)")
     status.add_argument("outlets", nargs="*")
     status.add_argument("--max-run", default="6h",
@@ -321,7 +340,13 @@ def main(argv: list[str] | None = None) -> int:
     history.add_argument("article")
     history.set_defaults(func=cmd_history)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except Exception:  # e.g. a database error naming the URI: the traceback, with passwords redacted
+        import traceback
+
+        print(redact(traceback.format_exc()), file=sys.stderr, end="")
+        return 1
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ or after a stop), against earlier ended runs: FAILED (finish reason or monitors)
 run found no article while earlier runs did: a layout or URL change, or a block), WARNINGS
 (extraction warnings per article page jumped against the outlet's earlier runs: the article
 template changed), ERRORS (more errors per page than SPIDERMON_MAX_ERROR_RATE), URL-RULE (the
-article URL rule rejected most entries of the outlet's own feed: it changed its URLs).
+article URL rule rejected most entries of the outlet's own feed: it changed its URLs),
+ITEM-FAILURES (items failed a stage and were quarantined: `newscrawler replay` re-processes them).
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ def flags(last: dict[str, Any], earlier: list[dict[str, Any]], max_error_rate: f
         out.append("ERRORS")
     if last.get("url_rule_mismatch"):
         out.append("URL-RULE")
+    if last.get("items_failed"):
+        out.append("ITEM-FAILURES")
     return out
 
 

@@ -13,7 +13,7 @@ from scrapy.exceptions import DropItem
 
 from newscrawler.dedup.detector import Deduplicator
 from newscrawler.scrapy_ext.connection import store_for
-from pipelines.items import as_article
+from pipelines.items import as_article, guarded
 
 
 class DuplicatePipeline:
@@ -32,6 +32,7 @@ class DuplicatePipeline:
     def open_spider(self) -> None:
         self.detector = Deduplicator(store_for(self.crawler))
 
+    @guarded("dedup")
     def process_item(self, item: Any) -> Any:
         assert self.detector is not None
         article = as_article(item)

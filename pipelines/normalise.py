@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.crawler import Crawler
+
 from newscrawler.normalise.article import normalise_article
-from pipelines.items import as_article
+from pipelines.items import as_article, guarded
 
 
 class NormalisePipeline:
+    def __init__(self, crawler: Crawler | None = None) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NormalisePipeline:
+        return cls(crawler)
+
+    @guarded("normalise")
     def process_item(self, item: Any) -> Any:
         return normalise_article(as_article(item))

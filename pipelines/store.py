@@ -2,17 +2,17 @@
 
 Items are buffered and written with one bulk_write per STORE_BATCH_SIZE items, at least every
 STORE_FLUSH_INTERVAL seconds, and on close. A batch the database refuses is retried with
-backoff; if it still fails, it is written to STORE_SPILL_DIR (nothing is lost) and the crawl
-stops with finish reason `database_error` and a non-zero exit status.
+STORE_WRITE_RETRIES times; if it still fails, its articles go to the quarantine with every field (nothing is lost;
+`newscrawler replay` stores them) and the crawl stops with finish reason `database_error` and a
+non-zero exit status.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
+from dataclasses import fields
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from pymongo.errors import PyMongoError
@@ -20,10 +20,13 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
-from newscrawler.article import to_document
+from newscrawler.article import Article, to_document
 from newscrawler.scrapy_ext.connection import store_for
+from newscrawler.scrapy_ext.failures import record_failure
 from newscrawler.store import ArticleStore
-from pipelines.items import as_article
+from pipelines.items import as_article, guarded
+
+_ARTICLE_FIELDS = {f.name for f in fields(Article)} - {"id", "warnings"}
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,6 @@ class MongoStorePipeline:
         self.batch_size = settings.getint("STORE_BATCH_SIZE", 100)
         self.flush_interval = settings.getfloat("STORE_FLUSH_INTERVAL", 5.0)
         self.retries = settings.getint("STORE_WRITE_RETRIES", 3)
-        self.spill_dir = Path(settings.get("STORE_SPILL_DIR"))
         self.buffer: list[dict[str, Any]] = []
         self.store: ArticleStore | None = None
         self.failed = False
@@ -56,6 +58,7 @@ class MongoStorePipeline:
             self._timer.stop()
         self.flush()
 
+    @guarded("store")
     def process_item(self, item: Any) -> Any:
         self.buffer.append(to_document(as_article(item)))
         if len(self.buffer) >= self.batch_size:
@@ -71,6 +74,8 @@ class MongoStorePipeline:
         if not self.buffer or self.store is None:
             return
         batch, self.buffer = self.buffer, []
+        # Retried at once: each attempt already waits up to MONGO_SERVER_SELECTION_TIMEOUT_MS for
+        # the server (pymongo's own back-off); a time.sleep here would only stall the reactor more.
         for attempt in range(self.retries + 1):
             try:
                 result = self.store.write_batch(batch, now=datetime.now(UTC))
@@ -79,24 +84,22 @@ class MongoStorePipeline:
                 if attempt == self.retries:
                     self._give_up(batch, exc)
                     return
-                delay = min(2 ** attempt, 10)
-                log.warning("bulk write of %d articles failed (%s); retry %d in %ss",
-                            len(batch), exc, attempt + 1, delay)
-                time.sleep(delay)
+                log.warning("bulk write of %d articles failed (%s); retry %d", len(batch), exc, attempt + 1)
         for outcome, ids in (("new", result.new), ("updated", result.updated), ("unchanged", result.unchanged)):
             if ids:
                 self.stats.inc_value(f"articles/{outcome}", len(ids))
         self.stats.inc_value("store/batches")
 
     def _give_up(self, batch: list[dict[str, Any]], exc: Exception) -> None:
-        self.spill_dir.mkdir(parents=True, exist_ok=True)
-        spill = self.spill_dir / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{len(batch)}.jsonl"
-        with spill.open("w", encoding="utf-8") as out:
-            for doc in batch:
-                out.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
+        """Every article of the refused batch goes to the quarantine with all its fields
+        (`newscrawler replay` stores them when the database answers)."""
+        for doc in batch:
+            article = Article(**{k: v for k, v in doc.items() if k in _ARTICLE_FIELDS}, id=doc["_id"])
+            record_failure(self.crawler, "store", exc, article.url, article.outlet, article=article,
+                           fetched_at=article.fetched_at)
         self.stats.inc_value("errors/database", len(batch))
-        log.error("database refused %d articles after %d retries (%s); saved to %s; stopping the crawl",
-                  len(batch), self.retries, exc, spill)
+        log.error("database refused %d articles after %d retries (%s); quarantined for `newscrawler replay`; "
+                  "stopping the crawl", len(batch), self.retries, exc)
         if not self.failed:
             self.failed = True
             self.crawler.stats.set_value("newscrawler/failed", "database_error")

@@ -9,19 +9,21 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from newscrawler.normalise.article import rejection_reason
-from pipelines.items import as_article
+from pipelines.items import as_article, guarded
 
 log = logging.getLogger(__name__)
 
 
 class ValidatePipeline:
     def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
         self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
         return cls(crawler)
 
+    @guarded("validate")
     def process_item(self, item: Any) -> Any:
         article = as_article(item)
         reason = rejection_reason(article)

@@ -30,7 +30,9 @@ STORE_BATCH_SIZE = 100  # documents per bulk_write
 STORE_FLUSH_INTERVAL = 5.0  # seconds: an item never waits longer than this in the buffer
 STORE_WRITE_RETRIES = 3  # retries of a failed bulk write (with backoff) before the crawl stops
 # Where a batch goes when the database refuses it after all retries: nothing is lost.
-STORE_SPILL_DIR = os.path.join(NEWSCRAWLER_DATA_DIR, "spill")
+# Items that failed a stage (extraction, normalise, dedup, store), with their raw page or fields:
+# `newscrawler replay` re-processes them (newscrawler/quarantine.py).
+QUARANTINE_DIR = os.path.join(NEWSCRAWLER_DATA_DIR, "quarantine")
 
 # Duplicates (exact, near, syndicated): "link" stores a copy with duplicate_of; "drop" drops it.
 DEDUP_MODE = os.environ.get("NEWSCRAWLER_DEDUP_MODE", "link")
@@ -44,6 +46,8 @@ ITEM_PIPELINES = {
 }
 
 EXTENSIONS = {
+    # First: passwords in URIs (MONGO_URI, NEWSCRAWLER_REDIS_URL) are redacted in every log record.
+    "newscrawler.scrapy_ext.redact.RedactLogExtension": 0,
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
     # After Spidermon: the run record includes the monitors' verdict.
     "newscrawler.scrapy_ext.run_record.RunRecordExtension": 900,
@@ -79,6 +83,19 @@ DOWNLOAD_MAXSIZE = 8 * 1024 * 1024  # news pages are < 1 MB; anything larger is 
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 2
+# 429/503 with Retry-After: retried after the delay asked for, at most this many seconds (a longer
+# one is capped and counted in stats retry_after/capped); never blocks other requests.
+RETRY_AFTER_MAX = 120.0
+# Hostile servers (newscrawler/scrapy_ext/middlewares.py). Redirect loops, over-long chains, off-site
+# and public->private redirects are refused and counted (errors/redirect_*), before Scrapy's
+# RedirectMiddleware (600) follows or silently drops them.
+DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's lets requests that arrive while robots.txt is being fetched pass unchecked (2.19).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newscrawler.scrapy_ext.middlewares.RobotsTxtMiddleware": 100,
+    "newscrawler.scrapy_ext.middlewares.RetryAfterMiddleware": 560,  # before RetryMiddleware (550)
+    "newscrawler.scrapy_ext.middlewares.RedirectGuardMiddleware": 610,
+}
 HTTPCACHE_ENABLED = False
 COOKIES_ENABLED = False
 

@@ -25,10 +25,11 @@ from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from newscrawler.dedup.canonical import article_key, canonical_url, normalise_url
-from newscrawler.discovery import Entry, NotAFeedError, is_pagination_of, parse_feed, parse_sitemap
+from newscrawler.discovery import MAX_BYTES, Entry, NotAFeedError, is_pagination_of, parse_feed, parse_sitemap
 from newscrawler.extract import ExtractionError, extract_article
 from newscrawler.outlets import Outlet, get_outlet
 from newscrawler.scrapy_ext.connection import store_for
+from newscrawler.scrapy_ext.failures import record_failure
 from newscrawler.store import ArticleStore
 
 log = logging.getLogger(__name__)
@@ -214,30 +215,43 @@ class OutletSpider(scrapy.Spider):
         self.crawler.stats.inc_value("pages/feed")
         if self.not_modified(response):
             return
+        # Its validators are kept only if the whole feed was processed: a feed that failed is
+        # fetched again in full next run (a saved ETag would answer 304 and hide its articles).
         try:
-            entries = parse_feed(response.body, response.url, self.outlet.timezone)
-        except NotAFeedError as exc:
-            self.crawler.stats.inc_value("errors/bad_feed")
-            log.error("feed %s is not RSS/Atom: %s", response.url, exc)
-            return
-        yield from self.article_requests(entries, "feed")
+            entries = parse_feed(response.body, response.url, self.outlet.timezone,
+                                 self.settings.getint("DISCOVERY_MAX_BYTES", MAX_BYTES))
+            if entries.bad:
+                self.crawler.stats.inc_value("errors/discovery/bad_entry", entries.bad)
+                log.warning("feed %s: %d malformed entries skipped", response.url, entries.bad)
+            yield from self.article_requests(entries, "feed")
+        except Exception as exc:
+            self._new_validators.pop(response.url, None)
+            self.crawler.stats.inc_value("errors/discovery/feed")
+            log.error("feed %s could not be processed: %s", response.url, exc,
+                      exc_info=not isinstance(exc, NotAFeedError))
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("pages/sitemap")
         if self.not_modified(response):
             return
+        # As for feeds: a sitemap that failed keeps no validators, so the next run refetches it.
         try:
-            kind, entries = parse_sitemap(response.body, response.url, self.outlet.timezone)
-        except NotAFeedError as exc:
-            self.crawler.stats.inc_value("errors/bad_sitemap")
-            log.error("sitemap %s is not a sitemap: %s", response.url, exc)
-            return
-        if kind == "index":
-            for entry in entries:
-                if self.owns(entry.url) and not self.too_old(entry):
-                    yield self.page_request(entry.url, "sitemap")
-            return
-        yield from self.article_requests(entries, "sitemap")
+            kind, entries = parse_sitemap(response.body, response.url, self.outlet.timezone,
+                                          self.settings.getint("DISCOVERY_MAX_BYTES", MAX_BYTES))
+            if entries.bad:
+                self.crawler.stats.inc_value("errors/discovery/bad_entry", entries.bad)
+                log.warning("sitemap %s: %d malformed entries skipped", response.url, entries.bad)
+            if kind == "index":
+                for entry in entries:
+                    if self.owns(entry.url) and not self.too_old(entry):
+                        yield self.page_request(entry.url, "sitemap")
+                return
+            yield from self.article_requests(entries, "sitemap")
+        except Exception as exc:
+            self._new_validators.pop(response.url, None)
+            self.crawler.stats.inc_value("errors/discovery/sitemap")
+            log.error("sitemap %s could not be processed: %s", response.url, exc,
+                      exc_info=not isinstance(exc, NotAFeedError))
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("pages/listing")
@@ -268,12 +282,18 @@ class OutletSpider(scrapy.Spider):
             return
         self.crawler.stats.inc_value("pages/article")
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        fetched_at = datetime.now(UTC)  # when the response reached us: relative dates count from it
         try:
             article = extract_article(response.body, response.url, self.outlet,
-                                      content_type=content_type, fetched_at=datetime.now(UTC))
-        except ExtractionError as exc:
-            self.crawler.stats.inc_value("errors/extraction_failed")
-            log.warning("extraction failed for %s: %s", response.url, exc)
+                                      content_type=content_type, fetched_at=fetched_at)
+        except Exception as exc:  # noqa: BLE001 (page content must never lose an article silently)
+            # ExtractionError: no article text (counted as before); anything else is a bug the page
+            # triggered. Both keep the raw page for `newscrawler replay`.
+            no_article = isinstance(exc, ExtractionError)
+            if no_article:
+                self.crawler.stats.inc_value("errors/extraction_failed")
+            record_failure(self.crawler, "extract", exc, response.url, self.name, html=response.body,
+                           content_type=content_type, fetched_at=fetched_at, verdict=no_article)
             return
         if self.since and article.published_at and article.published_at < self.since:
             # Found through a listing, which gives no date before fetching: dropped here instead.

@@ -124,3 +124,24 @@ def test_ingest_reports_updates_rejections_and_keeps_versions(mongo_uri: str, db
     stored = store.articles.find_one()
     assert stored["version"] == 2 and stored["outlet"] == "some-new-outlet" and stored["duplicate_of"] is None
     assert [v["text"] for v in store.history(stored["_id"])] == [same_text(doc.text)]
+
+
+def test_a_copy_and_its_original_in_one_ingest_file_are_linked_in_either_order(tmp_path: Path,
+                                                                               store: ArticleStore) -> None:
+    from newscrawler.ingest import ingest
+
+    original = {"url": "https://almadapaper.net/403655/", "outlet": "almada", "title": "قصة أصلية",
+                "text": "نص الخبر الأصلي عن مشروع المياه في البصرة وتفاصيله الكاملة. " * 8}
+    copy = {"url": "https://hathalyoum.net/articles/4156730", "outlet": "hathalyoum",
+            "article": {"title": "نسخة منقولة", "text": "مقدمة المجمع: " + original["text"][:200],
+                        "source_name": "جريدة المدى", "source_url": original["url"]}}
+    for name, order in (("copy-first", [copy, original]), ("original-first", [original, copy])):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in order), "utf-8")
+        store.articles.delete_many({})
+        store.awaiting.delete_many({})
+        report = ingest(path, store)
+        docs = {d["outlet"]: d for d in store.articles.find()}
+        assert set(docs) == {"almada", "hathalyoum"}, report
+        assert docs["hathalyoum"]["duplicate_of"] == docs["almada"]["_id"], name
+        assert docs["almada"]["duplicate_of"] is None

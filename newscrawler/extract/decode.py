@@ -6,7 +6,18 @@ a declared latin-1 is read as cp1252); charset-normalizer is the detector when n
 
 from __future__ import annotations
 
+import re
+
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
+
+# Characters XML/libxml2 cannot hold (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF):
+# lxml refuses to set them as text or XPath variables, so they are dropped from the decoded page.
+_NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters lxml cannot store."""
+    return _NOT_XML_CHARS.sub("", text)
 
 
 class UndecodableError(ValueError):
@@ -32,7 +43,7 @@ def looks_binary(body: bytes) -> bool:
 def decode_html(body: bytes | str, content_type: str | None = None) -> tuple[str, str]:
     """Return (text, encoding used). Raises UndecodableError for binary input."""
     if isinstance(body, str):
-        return body, "str"
+        return xml_safe(body), "str"
     if looks_binary(body):
         raise UndecodableError("binary content, not an HTML page")
     declared = http_content_type_encoding(content_type) if content_type else None
@@ -44,6 +55,6 @@ def decode_html(body: bytes | str, content_type: str | None = None) -> tuple[str
             detected = _detect(body)
         if detected:
             encoding, text = html_to_unicode(None, body, default_encoding=detected)
-            return text, encoding
+            return xml_safe(text), encoding
     encoding, text = html_to_unicode(content_type, body)
-    return text, encoding
+    return xml_safe(text), encoding

@@ -10,10 +10,11 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from newscrawler.extract.decode import xml_safe
 from newscrawler.normalise.text import clean_whitespace
 
 _ARTICLE_TYPES = {
@@ -94,6 +95,17 @@ def _text(el: HtmlElement) -> str:
     return clean_whitespace(" ".join(el.itertext())).replace("\n", " ").strip()
 
 
+def _xml_safe_values(node: Any) -> Any:
+    """JSON strings may hold escaped control characters ("\\u0008") that lxml refuses later."""
+    if isinstance(node, str):
+        return xml_safe(node)
+    if isinstance(node, list):
+        return [_xml_safe_values(v) for v in node]
+    if isinstance(node, dict):
+        return {k: _xml_safe_values(v) for k, v in node.items()}
+    return node
+
+
 def _json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
 
@@ -111,12 +123,13 @@ def _json_ld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
         if not raw:
             continue
         try:
-            walk(json.loads(raw))
-        except json.JSONDecodeError:
-            try:  # CMSs often leave raw newlines/tabs inside strings
-                walk(json.loads(re.sub(r"[\r\n\t]+", " ", raw)))
-            except json.JSONDecodeError:
-                continue
+            try:
+                data = json.loads(raw)
+            except json.JSONDecodeError:  # CMSs often leave raw newlines/tabs inside strings
+                data = json.loads(re.sub(r"[\r\n\t]+", " ", raw))
+            walk(_xml_safe_values(data))
+        except (json.JSONDecodeError, RecursionError):  # unreadable, or absurdly deep: not metadata
+            continue
     return found
 
 
@@ -143,8 +156,31 @@ def _image(value: Any) -> str | None:
     if isinstance(value, list):
         return _image(value[0]) if value else None
     if isinstance(value, dict):
-        return value.get("url") or value.get("contentUrl")
+        return _image(value.get("url")) or _image(value.get("contentUrl"))
     return value if isinstance(value, str) else None
+
+
+def _section(value: Any) -> str | None:
+    """articleSection: a string, a list of them (the first), a number; objects give their name."""
+    if isinstance(value, list):
+        return next((s for s in (_section(v) for v in value) if s), None)
+    if isinstance(value, dict):
+        return _section(value.get("name")) if isinstance(value.get("name"), str) else None
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _absolute(base: str, ref: str) -> str | None:
+    """`ref` resolved against `base`; None when it is not a parseable URL (`http://[::1`, a bad port)."""
+    try:
+        joined = urljoin(base, ref)
+        _ = urlsplit(joined).port  # raises ValueError for a malformed host or port
+    except ValueError:
+        return None
+    return joined
 
 
 def site_marks(tree: HtmlElement) -> list[str]:
@@ -194,9 +230,8 @@ def read_metadata(tree: HtmlElement, url: str, furniture: Furniture | None = Non
         publisher = obj.get("publisher")
         if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
             meta.site_names.append(publisher["name"])
-        section = obj.get("articleSection")
-        if meta.section is None and section:
-            meta.section = section[0] if isinstance(section, list) else str(section)
+        if meta.section is None:
+            meta.section = _section(obj.get("articleSection"))
         keywords = obj.get("keywords")
         if keywords and not meta.tags:
             meta.tags = [k.strip() for k in (keywords if isinstance(keywords, list) else str(keywords).split(","))
@@ -240,11 +275,11 @@ def read_metadata(tree: HtmlElement, url: str, furniture: Furniture | None = Non
         ]
     meta.image_url = meta.image_url or next(iter(metas.get("og:image", []) + metas.get("twitter:image", [])), None)
     if meta.image_url:
-        meta.image_url = urljoin(url, meta.image_url)
+        meta.image_url = _absolute(url, meta.image_url)  # an unparseable URL is ignored
 
     canonical = tree.xpath('//link[@rel="canonical"]/@href') or metas.get("og:url", [])
     if canonical and canonical[0].strip():
-        meta.canonical_url = urljoin(url, canonical[0].strip())
+        meta.canonical_url = _absolute(url, canonical[0].strip())  # an unparseable URL is ignored
     h1s = [t for t in (_text(h) for h in tree.iter("h1")) if t]
     meta.h1 = h1s[0] if h1s else None
     if meta.h1:

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from newscrawler.scrapy_ext.redact import redact
 from newscrawler.store import ArticleStore
 from newscrawler.store.embedded import EmbeddedServer
 
@@ -19,7 +20,7 @@ def resolve_mongo_uri(settings: Any) -> str:
         return str(uri)
     server = EmbeddedServer(Path(settings.get("NEWSCRAWLER_DATA_DIR")), settings.getint("EMBEDDED_DB_PORT"))
     uri = server.start()
-    log.info("MONGO_URI unset: using the embedded database at %s (data in %s)", uri, server.data_dir)
+    log.info("MONGO_URI unset: using the embedded database at %s (data in %s)", redact(uri), server.data_dir)
     return uri
 
 

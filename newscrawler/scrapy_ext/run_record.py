@@ -20,6 +20,7 @@ import os
 import signal
 import socket
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pymongo
@@ -28,6 +29,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.utils.reactor import is_reactor_installed
 
+from newscrawler.quarantine import spool_run_record
 from newscrawler.scrapy_ext.connection import store_for
 from newscrawler.scrapy_ext.monitoring import FAILED_STAT
 
@@ -62,6 +64,9 @@ def summarise_stats(stats: dict[str, Any]) -> dict[str, Any]:
         "discovery_rejected": {k.rsplit("/", 1)[1]: v for k, v in stats.items()
                                if k.startswith("discovery/rejected_by_url_rule/")},
         "url_rule_mismatch": int(stats.get("discovery/url_rule_mismatch", 0)),
+        # Items kept in the quarantine (newscrawler/scrapy_ext/failures.py); failed = not a verdict.
+        "items_quarantined": int(stats.get("items/quarantined", 0)),
+        "items_failed": int(stats.get("items/failed", 0)),
     }
 
 
@@ -70,6 +75,24 @@ def shutdown_signal_received() -> bool:
     the stop on a second, then by SIG_IGN): a replaced handler means a stop signal was received."""
     handler = signal.getsignal(signal.SIGTERM)
     return handler == signal.SIG_IGN or getattr(handler, "__name__", "").startswith("_signal_kill")
+
+
+def replay_quarantine(crawler: Crawler, own_run: str) -> None:
+    """Before crawling: what earlier runs could not store (the database was away) is written now,
+    if the database answers. Files of runs still running are left to them."""
+    from newscrawler.ingest import replay
+
+    try:
+        with pymongo.timeout(crawler.settings.getfloat("RUN_RECORD_OPEN_TIMEOUT", 5.0)):
+            store = store_for(crawler)
+            running = {r["_id"] for r in store.runs.find({"finish_reason": RUNNING}, {"_id": 1})}
+        report = replay(Path(crawler.settings.get("QUARANTINE_DIR")), store, skip={own_run, *running})
+    except (PyMongoError, OSError) as exc:
+        log.warning("quarantine not replayed (%s); `newscrawler replay` or the next crawl will", exc)
+        return
+    if report["files"]:
+        log.info("replayed the quarantine of earlier runs: %s", report)
+        crawler.stats.set_value("quarantine/replayed", report)
 
 
 class RunRecordExtension:
@@ -104,6 +127,7 @@ class RunRecordExtension:
             "host": socket.gethostname(),
             "pid": os.getpid(),
         }
+        replay_quarantine(self.crawler, record["_id"])
         try:
             # Insert only: a record that exists under this crawl_id is left as it is until close.
             # `_id` in $setOnInsert: the embedded server ignores the filter's _id on upsert.
@@ -153,4 +177,6 @@ class RunRecordExtension:
             with pymongo.timeout(timeout):
                 store_for(self.crawler).runs.replace_one({"_id": record["_id"]}, record, upsert=True)
         except PyMongoError as exc:
-            log.error("could not write the run record %s: %s", record["_id"], exc)
+            path = spool_run_record(self.crawler.settings.get("QUARANTINE_DIR"), record)
+            log.error("could not write the run record %s (%s); kept in %s, written by `newscrawler replay` "
+                      "or the next crawl", record["_id"], exc, path)

@@ -125,15 +125,35 @@ class ArticleStore:
         self.awaiting.update_one({"_id": original_id}, {"$addToSet": {"copies": copy_id}}, upsert=True)
 
     def link_waiting_copies(self, original_id: str) -> int:
-        """Copies stored before their original now point to it (all keyed on _id: fast anywhere)."""
+        """Copies stored before their original now point to it (all keyed on _id: fast anywhere).
+        A copy not stored yet (still in some writer's buffer) stays waiting: its own write links it."""
         waiting = self.awaiting.find_one({"_id": original_id})
         if not waiting:
             return 0
         copies = [c for c in waiting.get("copies", []) if c != original_id]
-        for copy_id in copies:
-            self.articles.update_one({"_id": copy_id}, {"$set": {"duplicate_of": original_id}})
-        self.awaiting.delete_one({"_id": original_id})
-        return len(copies)
+        linked = [c for c in copies
+                  if self.articles.update_one({"_id": c}, {"$set": {"duplicate_of": original_id}}).matched_count]
+        rest = [c for c in copies if c not in linked]
+        if rest:
+            self.awaiting.update_one({"_id": original_id}, {"$set": {"copies": rest}})
+        else:
+            self.awaiting.delete_one({"_id": original_id})
+        return len(linked)
+
+    def _link_copies(self, docs: dict[str, dict[str, Any]]) -> None:
+        """After a batch is written: whichever of a syndicated copy and its original is written
+        second links them (the dedup decision ran before either was stored, in this process or
+        another), so a copy and its original in one batch, one ingest file or two concurrent
+        crawls are always linked. One round trip each, only when the batch holds such articles."""
+        copies = {i: d["source_article_id"] for i, d in docs.items()
+                  if d.get("source_article_id") and d["source_article_id"] != i and not d.get("duplicate_of")}
+        if copies:
+            present = {d["_id"] for d in self.articles.find({"_id": {"$in": sorted(set(copies.values()))}}, {"_id": 1})}
+            ops = [UpdateOne({"_id": c}, {"$set": {"duplicate_of": o}}) for c, o in copies.items() if o in present]
+            if ops:
+                self.articles.bulk_write(ops, ordered=False)
+        for waiting in list(self.awaiting.find({"_id": {"$in": list(docs)}}, {"_id": 1})):
+            self.link_waiting_copies(waiting["_id"])
 
     def write_batch(self, docs: list[dict[str, Any]], now: datetime | None = None) -> BatchResult:
         """Upsert a batch of extracted articles; returns which ids were new, updated, unchanged.
@@ -187,6 +207,8 @@ class ArticleStore:
                 lost = [i for i in result.new if i not in inserted]
                 result.new = [i for i in result.new if i in inserted]
                 result.unchanged.extend(lost)
+        if latest:
+            self._link_copies(latest)
         return result
 
     def history(self, article_id: str) -> list[dict[str, Any]]:

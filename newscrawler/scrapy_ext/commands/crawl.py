@@ -1,5 +1,6 @@
 """`scrapy crawl` that exits non-zero when the crawl failed (Scrapy's own exits 0 whatever the
-finish reason): a refused database write, or a failed monitor, must be visible to cron/CI."""
+finish reason): a refused database write, a failed monitor, or items that failed a stage (kept in
+the quarantine) must be visible to cron/CI."""
 
 from __future__ import annotations
 
@@ -19,5 +20,6 @@ class Command(ScrapyCrawlCommand):
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed or crawler.stats.get_value(FAILURE_STAT):
-            self.exitcode = 1
+        if (self.crawler_process.bootstrap_failed or crawler.stats.get_value(FAILURE_STAT)
+                or crawler.stats.get_value("items/failed")):
+            self.exitcode = 1  # items quarantined: not a clean run, although nothing was lost

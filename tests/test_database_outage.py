@@ -1,0 +1,79 @@
+"""The database goes away in the middle of a real crawl: every article fetched is stored or kept
+in the quarantine (exactly), the exit status says the run was not clean, and `replay` (or the next
+crawl) brings everything in, the run record included."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from newscrawler.ingest import replay
+from newscrawler.outlets import get_outlet
+from newscrawler.replica import ReplicaServer
+from newscrawler.store import ArticleStore, connect
+from newscrawler.store.embedded import EmbeddedServer
+from tests.conftest import FAST, PROJECT_DIR, REPLICAS, free_port
+
+ALMADA = get_outlet("almada")
+
+
+def article_path(url: str) -> str:
+    return urlsplit(url).path.rstrip("/")
+
+
+@pytest.mark.parametrize("outage", [10.0, None], ids=["10s", "forever"])
+def test_database_away_mid_crawl(tmp_path: Path, outage: float | None) -> None:
+    server = EmbeddedServer(tmp_path / "db", free_port())
+    uri = server.start()
+    client = connect(uri)
+    store = ArticleStore(client["outage"])
+    quarantine = tmp_path / "quarantine"
+    site = ReplicaServer(REPLICAS / "almada", delay=0.4).start()
+    env = {**os.environ, "MONGO_URI": uri, "MONGO_DATABASE": "outage", "NEWSCRAWLER_DATA_DIR": str(tmp_path / "data")}
+    command = [sys.executable, "-m", "scrapy", "crawl", "almada", "-a", f"base_url={site.origin}", "-a",
+               "crawl_id=outage", *FAST, "-s", f"QUARANTINE_DIR={quarantine}", "-s", "STORE_BATCH_SIZE=1",
+               "-s", "MONGO_SERVER_SELECTION_TIMEOUT_MS=1500", "-s", "STORE_WRITE_RETRIES=1"]
+    crawl = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while store.articles.count_documents({}) == 0 and time.monotonic() < deadline and crawl.poll() is None:
+            time.sleep(0.1)  # waiting for evidence: the first article stored
+        assert store.articles.count_documents({}) >= 1, "the crawl stored an article before the outage"
+        server.stop()
+        if outage is not None:
+            time.sleep(outage)  # the length of the outage is the test's subject
+            server.start()
+        output, _ = crawl.communicate(timeout=300)
+    finally:
+        if crawl.poll() is None:
+            crawl.kill()
+        site.stop()
+    fetched = {article_path(r.path) for r in site.log
+               if r.status == 200 and ALMADA.is_article_url(f"http://x{r.path}")}
+    if outage is None:
+        server.start()
+    stored = {article_path(d["url"]) for d in store.articles.find()}
+    kept = [json.loads(line) for f in quarantine.glob("*.jsonl") for line in f.read_text("utf-8").splitlines()]
+    kept_paths = {article_path(k["url"]) for k in kept}
+    assert stored | kept_paths == fetched, "every fetched article is stored or quarantined"
+    assert not stored & kept_paths, "none is both"
+    assert kept, "the outage cost writes: they were kept"
+    assert crawl.returncode == 1, output[-3000:]  # not a clean run
+    if outage is None:
+        assert list((quarantine / "runs").glob("*.json")), "the final run record was spooled"
+
+    report = replay(quarantine, store)
+    assert {article_path(d["url"]) for d in store.articles.find()} == fetched
+    assert store.articles.count_documents({}) == len(fetched), "each article once"
+    record = store.runs.find_one({"_id": "outage"})
+    assert record is not None and record["finish_reason"] != "running" and record["items_failed"] >= 1, report
+    client.close()
+    server.stop()
