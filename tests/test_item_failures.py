@@ -130,3 +130,12 @@ def test_bad_ingest_lines_are_rejected_one_by_one(tmp_path: Path, store: Article
     assert report["new"] == 3, report
     assert sum(report["rejected"].values()) == 5, report
     assert {d["title"] for d in store.articles.find()} == {"عنوان 0", "عنوان 1", "عنوان 2"}
+
+
+def test_a_page_of_endless_paragraphs_is_refused_quickly_not_extracted_for_minutes() -> None:
+    from newscrawler.extract import ExtractionError, extract_article
+
+    paragraphs = "".join(f"<p>فقرة قصيرة رقم {i} في النص</p>" for i in range(60_000))
+    html = f"<html><body><h1>عنوان</h1><div class='content'>{paragraphs}</div></body></html>".encode()
+    with pytest.raises(ExtractionError, match="too large"):
+        extract_article(html, "https://news.example/a/1")
