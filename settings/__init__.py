@@ -95,6 +95,8 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawler.scrapy_ext.middlewares.RobotsTxtMiddleware": 100,
     "newscrawler.scrapy_ext.middlewares.RetryAfterMiddleware": 560,  # before RetryMiddleware (550)
     "newscrawler.scrapy_ext.middlewares.RedirectGuardMiddleware": 610,
+    # Sees responses before HttpCompressionMiddleware (590) decompresses them.
+    "newscrawler.scrapy_ext.middlewares.CompressedBodyCheckMiddleware": 595,
 }
 HTTPCACHE_ENABLED = False
 COOKIES_ENABLED = False

@@ -234,3 +234,36 @@ def test_public_outlet_redirects_to_private_addresses_are_refused_and_counted(
     assert hosts == {"zagrosnews.net"}, hosts  # no request to a private address, even through the proxy
     stored = {urlsplit(d["url"]).path for d in store.articles.find()}
     assert "/ar/news/66891" in stored and "/ar/news/64127" not in stored
+
+
+def test_compressed_body_checks() -> None:
+    import gzip
+    import zlib
+
+    from newscrawler.scrapy_ext.middlewares import compressed_body_problem
+
+    whole = gzip.compress(("<p>" + "نص الخبر " * 500 + "</p>").encode())
+    assert compressed_body_problem(whole, "gzip", 10**7) is None
+    assert compressed_body_problem(whole[: len(whole) // 3], "gzip", 10**7) == "truncated"
+    assert compressed_body_problem(whole[:20] + b"\x00" * 40 + whole[60:], "gzip", 10**7).startswith("corrupt")
+    assert "more than" in compressed_body_problem(gzip.compress(b"\0" * 10**6), "gzip", 10**5)
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    assert compressed_body_problem(raw.compress(b"abc" * 100) + raw.flush(), "deflate", 10**7) is None
+    assert compressed_body_problem(b"anything", "br", 10) is None  # not checked here
+
+
+def test_a_truncated_gzip_article_is_retried_counted_and_never_stored_cut(
+        hostile, mongo_uri: str, db_name: str, tmp_path: Path, store: ArticleStore) -> None:
+    import gzip
+
+    page = (REPLICAS / "zagros" / "site" / "ar" / "news" / "66891.html").read_bytes()
+    cut = gzip.compress(page)[:400]
+    server = hostile("zagros", {
+        "/ar/news/66891": lambda n: (200, {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"},
+                                     cut),
+    })
+    code, output = crawl("zagros", server.origin, mongo_uri, db_name, tmp_path)
+    assert stat(output, "errors/download/corrupt_body") == 3, output[-3000:]  # first try + 2 retries
+    assert server.statuses("/ar/news/66891") == [200, 200, 200]
+    assert all("66891" not in d["url"] for d in store.articles.find()), "never stored cut"
+    assert store.articles.count_documents({}) >= 5, "the rest of the site is stored"

@@ -10,12 +10,15 @@
   host to a private/loopback/link-local address is refused and counted (`errors/redirect_*`, so it
   shows in the run record's errors) instead of being dropped silently by the dupefilter or the
   redirect limit.
+- `CompressedBodyCheckMiddleware` (before Scrapy's HttpCompressionMiddleware): a truncated or
+  corrupt gzip/deflate body is counted and retried, never stored cut.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import zlib
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -199,3 +202,57 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
             parser.addBoth(feed)
             return await maybe_deferred_to_future(waiter)
         return await super().robot_parser(request)
+
+
+def compressed_body_problem(body: bytes, encoding: str, limit: int) -> str | None:
+    """Why a gzip/deflate body cannot be trusted (truncated, corrupt, over `limit` bytes
+    decompressed), or None. Streams through zlib: never holds more than `limit` bytes."""
+    wbits = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS,
+             "raw-deflate": -zlib.MAX_WBITS}.get(encoding)
+    if wbits is None:
+        return None
+    inflater = zlib.decompressobj(wbits)
+    produced = 0
+    try:
+        data = body
+        while data:
+            produced += len(inflater.decompress(data, 1 << 20))
+            if produced > limit:
+                return f"more than {limit} bytes decompressed"
+            data = inflater.unconsumed_tail
+        if not inflater.eof:
+            return "truncated"
+    except zlib.error as exc:
+        if encoding == "deflate":  # some servers send raw deflate without the zlib header
+            return compressed_body_problem(body, "raw-deflate", limit)
+        return f"corrupt ({exc})"
+    return None
+
+
+class CompressedBodyCheckMiddleware:
+    """Before Scrapy's HttpCompressionMiddleware (which keeps what it could decompress of a
+    truncated gzip body: a cut article would be stored as if whole): a truncated, corrupt or
+    oversized gzip/deflate body is counted (`errors/download/corrupt_body`) and retried; when the
+    retries are spent the request fails like any other download error, never stored."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.limit = crawler.settings.getint("DOWNLOAD_MAXSIZE") or 64 * 1024 * 1024
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> CompressedBodyCheckMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        encoding = response.headers.get("Content-Encoding", b"").decode("latin-1").strip().lower()
+        if request.method == "HEAD" or not response.body or not encoding:
+            return response
+        problem = compressed_body_problem(response.body, encoding, self.limit)
+        if problem is None:
+            return response
+        self.crawler.stats.inc_value("errors/download/corrupt_body")
+        log.warning("%s: %s body %s", request.url, encoding, problem)
+        retry = get_retry_request(request, spider=self.crawler.spider, reason="corrupt_body")
+        if retry is not None:
+            return retry
+        raise IgnoreRequest(f"{encoding} body {problem}: {request.url}")
