@@ -28,7 +28,7 @@ def article_path(url: str) -> str:
     return urlsplit(url).path.rstrip("/")
 
 
-@pytest.mark.parametrize("outage", [10.0, None], ids=["10s", "forever"])
+@pytest.mark.parametrize("outage", [10.0, 45.0, None], ids=["10s", "45s", "forever"])
 def test_database_away_mid_crawl(tmp_path: Path, outage: float | None) -> None:
     server = EmbeddedServer(tmp_path / "db", free_port())
     uri = server.start()
