@@ -220,15 +220,10 @@ class OutletSpider(scrapy.Spider):
         try:
             entries = parse_feed(response.body, response.url, self.outlet.timezone,
                                  self.settings.getint("DISCOVERY_MAX_BYTES", MAX_BYTES))
-            if entries.bad:
-                self.crawler.stats.inc_value("errors/discovery/bad_entry", entries.bad)
-                log.warning("feed %s: %d malformed entries skipped", response.url, entries.bad)
+            self._count_bad_entries("feed", response.url, entries.bad)
             yield from self.article_requests(entries, "feed")
         except Exception as exc:
-            self._new_validators.pop(response.url, None)
-            self.crawler.stats.inc_value("errors/discovery/feed")
-            log.error("feed %s could not be processed: %s", response.url, exc,
-                      exc_info=not isinstance(exc, NotAFeedError))
+            self._discovery_failed("feed", response.url, exc)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("pages/sitemap")
@@ -238,9 +233,7 @@ class OutletSpider(scrapy.Spider):
         try:
             kind, entries = parse_sitemap(response.body, response.url, self.outlet.timezone,
                                           self.settings.getint("DISCOVERY_MAX_BYTES", MAX_BYTES))
-            if entries.bad:
-                self.crawler.stats.inc_value("errors/discovery/bad_entry", entries.bad)
-                log.warning("sitemap %s: %d malformed entries skipped", response.url, entries.bad)
+            self._count_bad_entries("sitemap", response.url, entries.bad)
             if kind == "index":
                 for entry in entries:
                     if self.owns(entry.url) and not self.too_old(entry):
@@ -248,10 +241,18 @@ class OutletSpider(scrapy.Spider):
                 return
             yield from self.article_requests(entries, "sitemap")
         except Exception as exc:
-            self._new_validators.pop(response.url, None)
-            self.crawler.stats.inc_value("errors/discovery/sitemap")
-            log.error("sitemap %s could not be processed: %s", response.url, exc,
-                      exc_info=not isinstance(exc, NotAFeedError))
+            self._discovery_failed("sitemap", response.url, exc)
+
+    def _count_bad_entries(self, kind: str, url: str, bad: int) -> None:
+        if bad:
+            self.crawler.stats.inc_value("errors/discovery/bad_entry", bad)
+            log.warning("%s %s: %d malformed entries skipped", kind, url, bad)
+
+    def _discovery_failed(self, kind: str, url: str, exc: Exception) -> None:
+        """A feed/sitemap that could not be processed keeps no validators: fetched in full next run."""
+        self._new_validators.pop(url, None)
+        self.crawler.stats.inc_value(f"errors/discovery/{kind}")
+        log.error("%s %s could not be processed: %s", kind, url, exc, exc_info=not isinstance(exc, NotAFeedError))
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("pages/listing")
