@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 REPLICAS := tests/replicas
 
-.PHONY: setup crawl test test-shifted-clock bench-extract db-start db-stop db-status clean
+.PHONY: setup crawl test test-shifted-clock bench-extract bench-faults db-start db-stop db-status clean
 
 $(STAMP): pyproject.toml scripts/install-system-deps
 	./scripts/install-system-deps
@@ -41,6 +41,10 @@ clean:
 ## Extraction quality and cost: ours vs vanilla trafilatura (Zyte benchmark + our fixtures).
 bench-extract: setup
 	$(PY) bench/bench_extract.py
+
+## Faults (database outages, truncated and bomb bodies) on real crawls: stored/quarantined/lost, RSS, stalls.
+bench-faults: setup
+	$(PY) bench/bench_faults.py
 
 ## Near-duplicate quality (labelled corpus) and lookup cost at 10k / 100k stored articles.
 bench-dedup: setup

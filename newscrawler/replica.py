@@ -81,6 +81,7 @@ class AccessRecord:
     status: int
     user_agent: str
     headers: dict[str, str] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when the request arrived
 
 
 class ReplicaSite:

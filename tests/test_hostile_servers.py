@@ -3,6 +3,7 @@ Retry-After, slow robots.txt, redirect loops and chains, off-site and private re
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -263,7 +264,12 @@ def test_a_truncated_gzip_article_is_retried_counted_and_never_stored_cut(
                                      cut),
     })
     code, output = crawl("zagros", server.origin, mongo_uri, db_name, tmp_path)
-    assert stat(output, "errors/download/corrupt_body") == 3, output[-3000:]  # first try + 2 retries
+    assert stat(output, "download/corrupt_body") == 3, output[-3000:]  # first try + 2 retries
     assert server.statuses("/ar/news/66891") == [200, 200, 200]
     assert all("66891" not in d["url"] for d in store.articles.find()), "never stored cut"
+    assert stat(output, "errors/download/corrupt_body") == 1 and stat(output, "items/failed") == 1
+    assert code == 1, "a run that lost a page to a corrupt body is not clean"
+    kept = [json.loads(line) for f in (tmp_path / "data" / "quarantine").glob("*.jsonl")
+            for line in f.read_text("utf-8").splitlines()]
+    assert [k["failure"]["stage"] for k in kept if "66891" in k["url"]] == ["download"]
     assert store.articles.count_documents({}) >= 5, "the rest of the site is stored"

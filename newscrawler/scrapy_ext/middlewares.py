@@ -11,7 +11,7 @@
   shows in the run record's errors) instead of being dropped silently by the dupefilter or the
   redirect limit.
 - `CompressedBodyCheckMiddleware` (before Scrapy's HttpCompressionMiddleware): a truncated or
-  corrupt gzip/deflate body is counted and retried, never stored cut.
+  corrupt gzip/deflate body is counted and retried, then a failed item; never stored cut.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from w3lib.url import safe_url_string
+
+from newscrawler.scrapy_ext.failures import record_failure
 
 log = logging.getLogger(__name__)
 
@@ -232,8 +234,8 @@ def compressed_body_problem(body: bytes, encoding: str, limit: int) -> str | Non
 class CompressedBodyCheckMiddleware:
     """Before Scrapy's HttpCompressionMiddleware (which keeps what it could decompress of a
     truncated gzip body: a cut article would be stored as if whole): a truncated, corrupt or
-    oversized gzip/deflate body is counted (`errors/download/corrupt_body`) and retried; when the
-    retries are spent the request fails like any other download error, never stored."""
+    oversized gzip/deflate body is counted (`download/corrupt_body`) and retried; when the retries
+    are spent it is a failed item (`errors/download/corrupt_body`, quarantined), never stored."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -250,9 +252,14 @@ class CompressedBodyCheckMiddleware:
         problem = compressed_body_problem(response.body, encoding, self.limit)
         if problem is None:
             return response
-        self.crawler.stats.inc_value("errors/download/corrupt_body")
+        self.crawler.stats.inc_value("download/corrupt_body")  # every attempt; errors/… once given up
         log.warning("%s: %s body %s", request.url, encoding, problem)
         retry = get_retry_request(request, spider=self.crawler.spider, reason="corrupt_body")
         if retry is not None:
             return retry
+        # Retries spent: a failed item (the run is not clean), kept with what arrived; not stored,
+        # so the next crawl fetches it again.
+        record_failure(self.crawler, "download", "corrupt_body", request.url,
+                       getattr(self.crawler.spider, "name", None), html=response.body,
+                       content_type=response.headers.get("Content-Type", b"").decode("latin-1") or None)
         raise IgnoreRequest(f"{encoding} body {problem}: {request.url}")
