@@ -33,12 +33,12 @@ from typing import Any
 
 from pymongo.errors import PyMongoError
 
+from newscrawler.status import CRASHED, RUNNING, SHUTDOWN
 from newscrawler.store import ArticleStore
 from newscrawler.store.locks import Lock
 
 log = logging.getLogger(__name__)
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-RUNNING, SHUTDOWN, CRASHED = "running", "shutdown", "crashed"  # crawl_runs finish reasons
 
 
 def parse_interval(text: str) -> float:

@@ -30,7 +30,11 @@ from newscrawler.store import ArticleStore
 from newscrawler.tables import render_table
 
 HISTORY = 10
-RUNNING, SHUTDOWN = "running", "shutdown"  # finish reasons (newscrawler/scrapy_ext/run_record.py)
+# crawl_runs finish reasons beyond Scrapy's own ("finished", …); the one definition, used by the
+# run record extension and the scheduler.
+RUNNING = "running"  # the crawl has not ended (yet)
+SHUTDOWN = "shutdown"  # Scrapy's finish reason for a graceful stop by a signal
+CRASHED = "crashed"  # the crawl process ended without finishing its record
 DEFAULT_MAX_RUN = timedelta(hours=6)
 # Flags that describe a state and are not alarms: `newscrawler status` exits 0 with only these.
 INFO_FLAGS = frozenset({"NEVER-RUN", "RUNNING", "STOPPED"})

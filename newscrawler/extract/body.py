@@ -16,6 +16,7 @@ from lxml.html import HtmlElement
 
 from newscrawler.extract.boilerplate import (
     BYLINE,
+    SENTENCE_END,
     SOURCE_LINE,
     TEASER_LINE,
     is_cut_heading,
@@ -134,9 +135,6 @@ def clean_lines(
     return body
 
 
-_SENTENCE_END = re.compile(r"[.!؟?…»\"”]\s*$")
-
-
 _STAMP = re.compile(r"^(?P<stamp>[^-–/:|\n]{2,30}?)\s*[-–/|]")
 
 
@@ -153,11 +151,11 @@ def _drop_heading_lines(body: Body) -> int:
     date is the article's own, under its headline). Returns how many were removed."""
     count = 0
     for line in reversed(body.paragraphs[-3:]):
-        if len(line) > 160 or _SENTENCE_END.search(line):
+        if len(line) > 160 or SENTENCE_END.search(line):
             break
         count += 1
     before = body.paragraphs[:len(body.paragraphs) - count]
-    if not count or not any(len(p) >= 120 and _SENTENCE_END.search(p) for p in before):
+    if not count or not any(len(p) >= 120 and SENTENCE_END.search(p) for p in before):
         return 0
     del body.paragraphs[len(before):]
     body.dropped += count

@@ -43,6 +43,8 @@ _DROP_PREFIXES = (
 _CUT_KEYS = frozenset(match_key(p) for p in _CUT_HEADINGS)
 _DROP_KEYS = frozenset(match_key(p) for p in _DROP_LINES)
 _DROP_PREFIX_KEYS = tuple(k for k in (match_key(p) for p in _DROP_PREFIXES) if k)
+# A line that ends a sentence (prose), as opposed to a heading, label or caption.
+SENTENCE_END = re.compile(r"[.!؟?…»\"”]\s*$")
 # "اقرأ أيضاً: <headline>" on one line is an inline teaser (the line goes, the body goes on).
 TEASER_LINE = re.compile(r"^\s*(?:ا|إ|أ)?قر(?:أ|ا|اء)ـ*\s*(?:أ|ا)?يضـ*اً?\s*[:：\-–]\s*\S", re.UNICODE)
 SOURCE_LINE = re.compile(

@@ -12,10 +12,9 @@
 
 from __future__ import annotations
 
-import re
-
 from lxml.html import HtmlElement
 
+from newscrawler.extract.boilerplate import SENTENCE_END
 from newscrawler.extract.metadata import Furniture
 from newscrawler.normalise.text import match_key
 
@@ -24,7 +23,6 @@ _TEASER_MAX_CHARS = 400
 _TEASER_BLOCKS = ("div", "aside", "blockquote", "section", "figure", "ul", "ol", "p", "table")
 _CAPTION_XPATH = ('//figcaption | //*[contains(translate(@class, "CAPTION", "caption"), "caption")]'
                   '[not(descendant::p[string-length(normalize-space()) > 200])]')
-_SENTENCE_END = re.compile(r"[.!؟?…»\"”]\s*$")
 
 
 def _text(el: HtmlElement) -> str:
@@ -111,7 +109,7 @@ def drop_captions(tree: HtmlElement) -> int:
         if tail:
             continue  # the image sits inside running text
         if sibling is not None and sibling.tag in ("font", "span", "small", "em", "i", "div", "p", "b") \
-                and 0 < len(_text(sibling)) <= 160 and not _SENTENCE_END.search(_text(sibling)) \
+                and 0 < len(_text(sibling)) <= 160 and not SENTENCE_END.search(_text(sibling)) \
                 and next(sibling.iter("img"), None) is None and sibling.find(".//p") is None:
             doomed.append(sibling)
     count = 0
@@ -177,7 +175,7 @@ def _lede_paragraphs(el: HtmlElement, known: set[str], furniture: Furniture) -> 
     parts = [p for p in el.iter("p")] or [el]
     texts = [_text(p) for p in parts]
     texts = [t for t in texts if t]
-    if not texts or any(len(t) < 80 or not _SENTENCE_END.search(t) for t in texts):
+    if not texts or any(len(t) < 80 or not SENTENCE_END.search(t) for t in texts):
         return []
     if _link_chars(el) > 0.2 * sum(len(t) for t in texts):
         return []

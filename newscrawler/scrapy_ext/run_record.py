@@ -32,11 +32,10 @@ from scrapy.utils.reactor import is_reactor_installed
 from newscrawler.quarantine import spool_run_record
 from newscrawler.scrapy_ext.connection import store_for
 from newscrawler.scrapy_ext.monitoring import FAILED_STAT
+from newscrawler.status import RUNNING, SHUTDOWN
 
 log = logging.getLogger(__name__)
 
-RUNNING = "running"  # finish_reason of a record whose crawl has not ended (yet)
-SHUTDOWN = "shutdown"  # Scrapy's finish reason for a graceful stop by a signal
 ABORTED = "aborted"  # the process stopped before the spider closed, without a stop signal
 
 
