@@ -25,7 +25,7 @@ from newscrawler.scrapy_ext.redact import install_log_filter, redact
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # Against a replica on loopback the politeness delays only slow the run; AutoThrottle stays on.
 REPLICA_SETTINGS = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0.01", "AUTOTHROTTLE_MAX_DELAY": "0.5",
-                    "STORE_FLUSH_INTERVAL": "1", "LOG_LEVEL": "WARNING"}
+                    "LOG_LEVEL": "WARNING"}
 
 
 def _settings() -> Any:

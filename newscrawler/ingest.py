@@ -18,14 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from newscrawler.article import Article, to_document
-from newscrawler.dedup.detector import Deduplicator
+from newscrawler.article import Article
 from newscrawler.extract import ExtractionError, extract_article
 from newscrawler.normalise.article import normalise_article, rejection_reason
 from newscrawler.normalise.dates import parse_machine_date
 from newscrawler.outlets import all_outlets
 from newscrawler.quarantine import decode_html_field
 from newscrawler.store import ArticleStore
+from newscrawler.store.writer import ArticleWriter
 
 _ARTICLE_FIELDS = {f.name: f.type for f in fields(Article)}
 _DATE_FIELDS = ("published_at", "modified_at", "fetched_at")
@@ -97,20 +97,29 @@ def article_from_line(line: str, now: datetime) -> Article:
 
 
 def ingest(path: Path, store: ArticleStore, drop_duplicates: bool = False) -> dict[str, Any]:
-    """Ingest a JSON-lines file; returns counts (new, updated, unchanged, duplicate, rejected by reason)."""
+    """Ingest a JSON-lines file; returns counts (new, updated, unchanged, duplicate, rejected by
+    reason). A database that refuses the writes raises (after the writer's retries): the file can
+    be ingested again, every write is an idempotent upsert."""
     store.ensure_indexes()
-    detector = Deduplicator(store)
+    writer = ArticleWriter(store, drop_duplicates=drop_duplicates)
     counts: Counter[str] = Counter()
     rejected: Counter[str] = Counter()
-    batch: list[dict[str, Any]] = []
+    batch: list[Article] = []
     now = datetime.now(UTC)
     crawl_id = f"ingest-{now:%Y%m%dT%H%M%S}"
 
     def flush() -> None:
-        if batch:
-            result = store.write_batch(batch, now=datetime.now(UTC))
-            counts.update(new=len(result.new), updated=len(result.updated), unchanged=len(result.unchanged))
-            batch.clear()
+        if not batch:
+            return
+        report = writer.write(batch, now=datetime.now(UTC))
+        if report.database_error is not None:
+            raise report.database_error
+        counts.update(new=len(report.stored.new), updated=len(report.stored.updated),
+                      unchanged=len(report.stored.unchanged),
+                      duplicate=sum(1 for d in report.decisions.values() if d.duplicate_of and d.reason != "known"))
+        for failure in report.failed:
+            rejected[f"error_{failure.stage}_{type(failure.error).__name__}"] += 1
+        batch.clear()
 
     with path.open("rb") as lines:
         for raw in lines:
@@ -135,17 +144,10 @@ def ingest(path: Path, store: ArticleStore, drop_duplicates: bool = False) -> di
             if reason:
                 rejected[reason] += 1
                 continue
-            decision = detector.check(article)
-            if decision.duplicate_of:
-                article.duplicate_of = decision.duplicate_of
-                if decision.reason != "known":
-                    counts["duplicate"] += 1
-                if drop_duplicates:
-                    continue
             article.crawl_id = crawl_id
-            if any(d["_id"] == article.id for d in batch):
+            if any(a.id == article.id for a in batch):
                 flush()  # the same article again: store the earlier text first, so it becomes a version
-            batch.append(to_document(article))
+            batch.append(article)
             if len(batch) >= BATCH:
                 flush()
     flush()

@@ -1,34 +1,38 @@
-"""Batched, idempotent upserts of articles into MongoDB.
+"""Dedup and store articles in MongoDB, in batches, off the reactor thread.
 
-Items are buffered and written with one bulk_write per STORE_BATCH_SIZE items, at least every
-STORE_FLUSH_INTERVAL seconds, and on close. A batch the database refuses is retried with
-STORE_WRITE_RETRIES times; if it still fails, its articles go to the quarantine with every field (nothing is lost;
-`newscrawler replay` stores them) and the crawl stops with finish reason `database_error` and a
-non-zero exit status.
+Group commit: an item joins the queue and its process_item waits (a Deferred) until its batch has
+been deduplicated and stored by the crawler's database thread (newscrawler/store/writer.py). While
+one batch is being written the next one gathers, up to STORE_BATCH_SIZE; so batches grow with the
+load and an item never waits for a timer. A database that is slow or away holds the items, and
+through Scrapy's scraper slot the downloader, instead of the reactor: the crawl pauses, it does not
+freeze. After STORE_WRITE_RETRIES the batch's articles go to the quarantine with every field
+(`newscrawler replay` stores them), the crawl stops with finish reason `database_error`, and what
+is still in flight is quarantined without waiting for the database again.
+
+DEDUP_MODE "link" (default) stores a copy with `duplicate_of` set to the earliest copy; "drop"
+counts and drops it. DEDUP_ENABLED = False skips the duplicate decision (benchmarks).
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import fields
-from datetime import UTC, datetime
 from typing import Any
 
-from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
-from twisted.internet import task
+from twisted.internet.defer import Deferred, succeed
+from twisted.python.failure import Failure
 
-from newscrawler.article import Article, to_document
+from newscrawler.article import Article
 from newscrawler.scrapy_ext.connection import store_for
 from newscrawler.scrapy_ext.failures import record_failure
-from newscrawler.store import ArticleStore
+from newscrawler.scrapy_ext.offload import in_db_thread
+from newscrawler.store.writer import ArticleWriter, ItemFailure, WriteReport
 from pipelines.items import as_article, guarded
 
-_ARTICLE_FIELDS = {f.name for f in fields(Article)} - {"id", "warnings"}
-
 log = logging.getLogger(__name__)
+
 
 class MongoStorePipeline:
     def __init__(self, crawler: Crawler) -> None:
@@ -36,76 +40,105 @@ class MongoStorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.batch_size = settings.getint("STORE_BATCH_SIZE", 100)
-        self.flush_interval = settings.getfloat("STORE_FLUSH_INTERVAL", 5.0)
-        self.retries = settings.getint("STORE_WRITE_RETRIES", 3)
-        self.buffer: list[dict[str, Any]] = []
-        self.store: ArticleStore | None = None
+        self.mode = settings.get("DEDUP_MODE", "link")
+        if self.mode not in ("link", "drop"):
+            raise ValueError(f"DEDUP_MODE must be 'link' or 'drop', not {self.mode!r}")
+        self.queue: list[tuple[Article, Deferred[Any]]] = []
+        self.writer: ArticleWriter | None = None
+        self.busy = False
         self.failed = False
-        self._last_flush = time.monotonic()
-        self._timer: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MongoStorePipeline:
         return cls(crawler)
 
-    def open_spider(self) -> None:
-        self.store = store_for(self.crawler)
-        self._timer = task.LoopingCall(self._flush_if_due)
-        self._timer.start(min(1.0, self.flush_interval), now=False)
+    def open_spider(self) -> Deferred[Any]:
+        settings = self.crawler.settings
 
-    def close_spider(self) -> None:
-        if self._timer is not None and self._timer.running:
-            self._timer.stop()
-        self.flush()
+        def open_writer() -> ArticleWriter:
+            return ArticleWriter(store_for(self.crawler), dedup=settings.getbool("DEDUP_ENABLED", True),
+                                 drop_duplicates=self.mode == "drop",
+                                 retries=settings.getint("STORE_WRITE_RETRIES", 3))
+
+        def opened(writer: ArticleWriter) -> None:
+            self.writer = writer
+
+        return in_db_thread(self.crawler, open_writer).addCallback(opened)
 
     @guarded("store")
-    def process_item(self, item: Any) -> Any:
-        self.buffer.append(to_document(as_article(item)))
-        if len(self.buffer) >= self.batch_size:
-            self.flush()
-        return item
+    def process_item(self, item: Any) -> Deferred[Any]:
+        done: Deferred[Any] = Deferred()
+        self.queue.append((as_article(item), done))
+        self._next_batch()
+        return done
 
-    def _flush_if_due(self) -> None:
-        if self.buffer and time.monotonic() - self._last_flush >= self.flush_interval:
-            self.flush()
-
-    def flush(self) -> None:
-        self._last_flush = time.monotonic()
-        if not self.buffer or self.store is None:
+    def _next_batch(self) -> None:
+        if self.busy or not self.queue or self.writer is None:
             return
-        batch, self.buffer = self.buffer, []
-        # Retried at once: each attempt already waits up to MONGO_SERVER_SELECTION_TIMEOUT_MS for
-        # the server (pymongo's own back-off); a time.sleep here would only stall the reactor more.
-        for attempt in range(self.retries + 1):
-            try:
-                result = self.store.write_batch(batch, now=datetime.now(UTC))
-                break
-            except PyMongoError as exc:
-                if attempt == self.retries:
-                    self._give_up(batch, exc)
-                    return
-                log.warning("bulk write of %d articles failed (%s); retry %d", len(batch), exc, attempt + 1)
-        for outcome, ids in (("new", result.new), ("updated", result.updated), ("unchanged", result.unchanged)):
+        batch, self.queue = self.queue[:self.batch_size], self.queue[self.batch_size:]
+        self.busy = True
+        articles = [article for article, _ in batch]
+        writer = self.writer
+        if self.failed:  # the database already refused: quarantine without waiting for it again
+            error = ConnectionError("the database refused earlier writes")
+            stage = "dedup" if writer.detector is not None else "store"
+            report = WriteReport(database_error=error, failed=[ItemFailure(stage, error, a) for a in articles])
+            written: Deferred[WriteReport] = succeed(report)
+        else:
+            written = in_db_thread(self.crawler, writer.write, articles)
+        written.addBoth(self._written, batch)
+
+    def _written(self, report: WriteReport | Failure, batch: list[tuple[Article, Deferred[Any]]]) -> None:
+        self.busy = False
+        try:
+            if isinstance(report, Failure):  # a bug in the write path itself: every item is failed
+                error = report.value if isinstance(report.value, Exception) else RuntimeError(str(report.value))
+                report = WriteReport(failed=[ItemFailure("store", error, article) for article, _ in batch])
+            self._settle(report, batch)
+        finally:
+            self._next_batch()
+
+    def _settle(self, report: WriteReport, batch: list[tuple[Article, Deferred[Any]]]) -> None:
+        """On the reactor thread: stats, failures and each item's outcome."""
+        failed = {id(f.article): f for f in report.failed}
+        for outcome, ids in (("new", report.stored.new), ("updated", report.stored.updated),
+                             ("unchanged", report.stored.unchanged)):
             if ids:
                 self.stats.inc_value(f"articles/{outcome}", len(ids))
-        self.stats.inc_value("store/batches")
+        if report.stored.new or report.stored.updated or report.stored.unchanged:
+            self.stats.inc_value("store/batches")
+        dropped = set(report.dropped)
+        for article, done in batch:
+            failure = failed.get(id(article))
+            decision = report.decisions.get(article.id)
+            if failure is None and decision and decision.duplicate_of and decision.reason != "known":
+                self.stats.inc_value("articles/duplicate")
+                self.stats.inc_value(f"articles/duplicate/{article.outlet}")
+                self.stats.inc_value(f"dedup/{decision.reason}")
+            if failure is not None:
+                record_failure(self.crawler, failure.stage, failure.error, article.url, article.outlet,
+                               article=article, fetched_at=article.fetched_at)
+                done.errback(DropItem(f"{failure.stage} failed for {article.url}: "
+                                      f"{type(failure.error).__name__}: {failure.error}"))
+            elif article.id in dropped:
+                done.errback(DropItem(f"duplicate of {article.duplicate_of}: {article.url}"))
+            else:
+                done.callback(article)
+        if report.database_error is not None and report.failed:
+            self._database_refused(len(report.failed), report.database_error)
 
-    def _give_up(self, batch: list[dict[str, Any]], exc: Exception) -> None:
-        """Every article of the refused batch goes to the quarantine with all its fields
-        (`newscrawler replay` stores them when the database answers)."""
-        for doc in batch:
-            article = Article(**{k: v for k, v in doc.items() if k in _ARTICLE_FIELDS}, id=doc["_id"])
-            record_failure(self.crawler, "store", exc, article.url, article.outlet, article=article,
-                           fetched_at=article.fetched_at)
-        self.stats.inc_value("errors/database", len(batch))
-        log.error("database refused %d articles after %d retries (%s); quarantined for `newscrawler replay`; "
-                  "stopping the crawl", len(batch), self.retries, exc)
-        if not self.failed:
-            self.failed = True
-            self.crawler.stats.set_value("newscrawler/failed", "database_error")
-            try:
-                engine = self.crawler.engine
-            except RuntimeError:  # not crawling (pipeline used on its own)
-                return
-            if engine.spider is not None:
-                deferred_from_coro(engine.close_spider_async(reason="database_error"))
+    def _database_refused(self, count: int, exc: Exception) -> None:
+        self.stats.inc_value("errors/database", count)
+        log.error("database refused %d articles (%s); quarantined for `newscrawler replay`", count, exc)
+        if self.failed:
+            return
+        self.failed = True
+        self.stats.set_value("newscrawler/failed", "database_error")
+        log.error("stopping the crawl: the database refused writes after every retry")
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # not crawling (pipeline used on its own)
+            return
+        if engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason="database_error"))
+

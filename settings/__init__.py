@@ -26,9 +26,10 @@ EMBEDDED_DB_PORT = int(os.environ.get("EMBEDDED_DB_PORT", "27217"))
 MONGO_SERVER_SELECTION_TIMEOUT_MS = 30_000
 
 # --- Storage pipeline -------------------------------------------------------------------------
-STORE_BATCH_SIZE = 100  # documents per bulk_write
-STORE_FLUSH_INTERVAL = 5.0  # seconds: an item never waits longer than this in the buffer
-STORE_WRITE_RETRIES = 3  # retries of a failed bulk write (with backoff) before the crawl stops
+# Dedup and store run in batches on a database thread (group commit: a batch gathers while the
+# previous one is written, so no timer is needed). See pipelines/store.py.
+STORE_BATCH_SIZE = 100  # the largest batch of articles deduplicated and written together
+STORE_WRITE_RETRIES = 3  # retries of a refused batch before its articles are quarantined and the crawl stops
 # Where a batch goes when the database refuses it after all retries: nothing is lost.
 # Items that failed a stage (extraction, normalise, dedup, store), with their raw page or fields:
 # `newscrawler replay` re-processes them (newscrawler/quarantine.py).
@@ -36,12 +37,17 @@ QUARANTINE_DIR = os.path.join(NEWSCRAWLER_DATA_DIR, "quarantine")
 
 # Duplicates (exact, near, syndicated): "link" stores a copy with duplicate_of; "drop" drops it.
 DEDUP_MODE = os.environ.get("NEWSCRAWLER_DEDUP_MODE", "link")
+DEDUP_ENABLED = True  # False: no duplicate decision at all (benchmarks)
+
+# --- Extraction: worker processes off the reactor (newscrawler/scrapy_ext/extraction.py) --------
+EXTRACT_WORKERS = -1  # processes; -1: one per CPU; 0: on the reactor thread (debugging, no time budget)
+EXTRACT_TIMEOUT = 20.0  # seconds per page; a page over budget has its worker replaced and is quarantined
+EXTRACT_MAX_PENDING = 4  # pages waiting for a worker beyond those being extracted (back-pressure)
 
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
     "pipelines.validate.ValidatePipeline": 200,
     "newscrawler.scrapy_ext.monitoring.ArticleValidationPipeline": 250,
-    "pipelines.dedup.DuplicatePipeline": 300,
     "pipelines.store.MongoStorePipeline": 900,
 }
 

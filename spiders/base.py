@@ -12,9 +12,9 @@ Spider arguments (`scrapy crawl basnews -a name=value`):
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -22,17 +22,22 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.settings import BaseSettings
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred, DeferredList
 from twisted.python.failure import Failure
 
 from newscrawler.dedup.canonical import article_key, canonical_url, normalise_url
 from newscrawler.discovery import MAX_BYTES, Entry, NotAFeedError, is_pagination_of, parse_feed, parse_sitemap
-from newscrawler.extract import ExtractionError, extract_article
+from newscrawler.extract import ExtractionError
 from newscrawler.outlets import Outlet, get_outlet
 from newscrawler.scrapy_ext.connection import store_for
+from newscrawler.scrapy_ext.extraction import ExtractionPool
 from newscrawler.scrapy_ext.failures import record_failure
+from newscrawler.scrapy_ext.offload import in_db_thread
 from newscrawler.store import ArticleStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Listings that load more items on scroll: scroll to the end a few times, letting XHRs land.
 SCROLL_SCRIPT = """async () => {
@@ -74,10 +79,16 @@ class OutletSpider(scrapy.Spider):
         self._scheduled_articles = 0
         self._validators: dict[str, dict[str, Any]] = {}  # discovery URL -> validators stored last run
         self._new_validators: dict[str, dict[str, str]] = {}
+        self._pending_writes: set[Deferred[Any]] = set()  # fire-and-forget store writes, awaited at close
 
     @property
     def store(self) -> ArticleStore:
         return store_for(self.crawler)
+
+    async def db(self, function: Callable[..., T], *args: Any) -> T:
+        """function(store, *args) on the crawler's database thread (the store is opened there too):
+        the reactor never waits on the database."""
+        return await maybe_deferred_to_future(in_db_thread(self.crawler, lambda: function(self.store, *args)))
 
     @property
     def incremental(self) -> bool:
@@ -132,7 +143,7 @@ class OutletSpider(scrapy.Spider):
             ("feed", self.outlet.feeds), ("sitemap", self.outlet.sitemaps), ("listing", self.outlet.listings))
             for path in self.outlet.paths_for(paths, self.editions)]
         if self.incremental:
-            self._validators = self.store.page_validators([url for _, url in starts])
+            self._validators = await self.db(ArticleStore.page_validators, [url for _, url in starts])
         for kind, url in starts:
             yield self.page_request(url, kind)
 
@@ -147,10 +158,13 @@ class OutletSpider(scrapy.Spider):
             self._new_validators[response.url] = {"etag": etag, "last_modified": modified}
         return False
 
-    def closed(self, reason: str) -> None:
+    def closed(self, reason: str) -> Deferred[Any] | None:
         # Only a completed run may say "seen": a crashed one must re-read its discovery pages.
+        # Awaited by Scrapy (a spider_closed handler may return a Deferred), with the 404 marks.
+        pending = list(self._pending_writes)
         if reason == "finished" and self.incremental:
-            self.store.save_page_validators(self._new_validators)
+            pending.append(in_db_thread(self.crawler, lambda: self.store.save_page_validators(self._new_validators)))
+        return DeferredList(pending, consumeErrors=True) if pending else None
 
     def wanted(self, url: str) -> bool:
         return self.owns(url) and self.outlet.is_article_url(url) and self.in_edition(url)
@@ -174,7 +188,7 @@ class OutletSpider(scrapy.Spider):
                             next(e.url for e in own if not self.wanted(e.url)))
         return wanted
 
-    def article_requests(self, entries: list[Entry], source: str) -> Iterator[scrapy.Request]:
+    async def article_requests(self, entries: list[Entry], source: str) -> list[scrapy.Request]:
         """Requests for the article URLs found on one discovery page.
 
         Incremental: the store is asked once for all of them; a stored article is requested again
@@ -183,12 +197,12 @@ class OutletSpider(scrapy.Spider):
         """
         entries = self._article_entries(entries, source)
         keyed = [(e, article_key(normalise_url(e.url), self.outlet)) for e in entries]
-        aliases = self.store.resolve_aliases([k for _, k in keyed]) if self.incremental else {}
-        keyed = [(e, aliases.get(k, k)) for e, k in keyed]
-        keys = [k for _, k in keyed]
-        known = self.store.existing(keys, ("fetched_at", "http_etag", "http_last_modified")) if self.incremental else {}
-        retry_after = datetime.now(UTC) - timedelta(days=self.settings.getfloat("GONE_RETRY_DAYS", 7))
-        gone = self.store.gone_since(keys, retry_after) if self.incremental else set()
+        known: dict[str, dict[str, Any]] = {}
+        gone: set[str] = set()
+        if self.incremental and keyed:
+            retry_after = datetime.now(UTC) - timedelta(days=self.settings.getfloat("GONE_RETRY_DAYS", 7))
+            keyed, known, gone = await self.db(_stored_state, keyed, retry_after)
+        requests = []
         for entry, key in keyed:
             if self.too_old(entry):
                 self.crawler.stats.inc_value("discovery/skipped_before_since")
@@ -207,11 +221,14 @@ class OutletSpider(scrapy.Spider):
             self._scheduled_articles += 1
             self.crawler.stats.inc_value(f"discovery/{source}")
             headers = _conditional_headers(stored.get("http_etag"), stored.get("http_last_modified")) if stored else {}
-            yield scrapy.Request(entry.url, callback=self.parse_article, errback=self.on_error, headers=headers,
-                                 meta={"page_kind": "article", "discovered_by": source, "article_key": key,
-                                       "handle_httpstatus_list": [304]})
+            requests.append(scrapy.Request(
+                entry.url, callback=self.parse_article, errback=self.on_error, headers=headers,
+                meta={"page_kind": "article", "discovered_by": source, "article_key": key,
+                      "handle_httpstatus_list": [304]}))
+        return requests
 
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+
+    async def parse_feed(self, response: Response) -> AsyncIterator[scrapy.Request]:
         self.crawler.stats.inc_value("pages/feed")
         if self.not_modified(response):
             return
@@ -221,11 +238,12 @@ class OutletSpider(scrapy.Spider):
             entries = parse_feed(response.body, response.url, self.outlet.timezone,
                                  self.settings.getint("DISCOVERY_MAX_BYTES", MAX_BYTES))
             self._count_bad_entries("feed", response.url, entries.bad)
-            yield from self.article_requests(entries, "feed")
+            for request in await self.article_requests(entries, "feed"):
+                yield request
         except Exception as exc:
             self._discovery_failed("feed", response.url, exc)
 
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+    async def parse_sitemap(self, response: Response) -> AsyncIterator[scrapy.Request]:
         self.crawler.stats.inc_value("pages/sitemap")
         if self.not_modified(response):
             return
@@ -239,7 +257,8 @@ class OutletSpider(scrapy.Spider):
                     if self.owns(entry.url) and not self.too_old(entry):
                         yield self.page_request(entry.url, "sitemap")
                 return
-            yield from self.article_requests(entries, "sitemap")
+            for request in await self.article_requests(entries, "sitemap"):
+                yield request
         except Exception as exc:
             self._discovery_failed("sitemap", response.url, exc)
 
@@ -254,7 +273,7 @@ class OutletSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"errors/discovery/{kind}")
         log.error("%s %s could not be processed: %s", kind, url, exc, exc_info=not isinstance(exc, NotAFeedError))
 
-    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+    async def parse_listing(self, response: Response) -> AsyncIterator[scrapy.Request]:
         self.crawler.stats.inc_value("pages/listing")
         if self.not_modified(response):
             return
@@ -270,14 +289,15 @@ class OutletSpider(scrapy.Spider):
                 next_pages.add(link.url)
             else:
                 found.append(Entry(link.url))
-        yield from self.article_requests(found, "listing")
+        for request in await self.article_requests(found, "listing"):
+            yield request
         if depth < max_pages:
             for url in sorted(next_pages):
                 if self.owns(url):
                     yield self.page_request(url, "listing", listing_page=depth + 1)
 
     # --- articles -------------------------------------------------------------------------
-    def parse_article(self, response: Response) -> Iterator[Any]:
+    async def parse_article(self, response: Response) -> AsyncIterator[Any]:
         if response.status == 304:
             self.crawler.stats.inc_value("incremental/article_not_modified")
             return
@@ -285,11 +305,12 @@ class OutletSpider(scrapy.Spider):
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         fetched_at = datetime.now(UTC)  # when the response reached us: relative dates count from it
         try:
-            article = extract_article(response.body, response.url, self.outlet,
-                                      content_type=content_type, fetched_at=fetched_at)
+            article = await ExtractionPool.for_crawler(self.crawler).extract(
+                response.body, response.url, self.name, content_type=content_type, fetched_at=fetched_at)
         except Exception as exc:  # noqa: BLE001 (page content must never lose an article silently)
-            # ExtractionError: no article text (counted as before); anything else is a bug the page
-            # triggered. Both keep the raw page for `newscrawler replay`.
+            # ExtractionError: no article text (counted as before); anything else (a bug the page
+            # triggered, the time budget, a dead worker) is a failure. Both keep the raw page for
+            # `newscrawler replay`.
             no_article = isinstance(exc, ExtractionError)
             if no_article:
                 self.crawler.stats.inc_value("errors/extraction_failed")
@@ -302,13 +323,27 @@ class OutletSpider(scrapy.Spider):
             return
         final_key = article_key(canonical_url(response.url, article.canonical_url, self.outlet), self.outlet)
         if self.incremental and response.meta.get("article_key") not in (None, final_key):
-            self.store.add_alias(response.meta["article_key"], final_key)  # next run: known before fetching
+            self._write_later(ArticleStore.add_alias, response.meta["article_key"], final_key)  # next run: known before fetching
         article.crawl_id = self.crawl_id
         article.http_etag = response.headers.get("ETag", b"").decode("latin-1") or None
         article.http_last_modified = response.headers.get("Last-Modified", b"").decode("latin-1") or None
         for warning in article.warnings:
             self.crawler.stats.inc_value(f"extract/warning/{warning}")
         yield article
+
+    def _write_later(self, function: Callable[..., Any], *args: Any) -> None:
+        """A store write that nothing waits for (aliases, 404 marks): on the database thread,
+        awaited at close; a failure is counted and logged (it costs a refetch, never an article)."""
+        d = in_db_thread(self.crawler, lambda: function(self.store, *args))
+        self._pending_writes.add(d)
+
+        def done(result: Any) -> None:
+            self._pending_writes.discard(d)
+            if isinstance(result, Failure):
+                self.crawler.stats.inc_value(f"errors/store/{function.__name__}")
+                log.warning("%s%r not written: %s", function.__name__, args, result.value)
+
+        d.addBoth(done)
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -317,9 +352,20 @@ class OutletSpider(scrapy.Spider):
         if kind == "IgnoreRequest":  # robots.txt and offsite filters: not a fetch error
             return
         if response is not None and response.status in (404, 410) and request.meta.get("article_key"):
-            self.store.mark_gone(request.meta["article_key"], response.status, request.url)
+            self._write_later(ArticleStore.mark_gone, request.meta["article_key"], response.status, request.url)
         self.crawler.stats.inc_value(f"errors/{kind}")
         log.warning("%s %s failed: %s", request.meta.get("page_kind", "page"), request.url, kind)
+
+
+def _stored_state(store: ArticleStore, keyed: list[tuple[Entry, str]], gone_after: datetime) -> tuple[
+        list[tuple[Entry, str]], dict[str, dict[str, Any]], set[str]]:
+    """On the database thread: the entries keyed through known aliases, what is stored of them,
+    and which answered 404/410 lately (three round trips for a whole discovery page)."""
+    aliases = store.resolve_aliases([k for _, k in keyed])
+    keyed = [(e, aliases.get(k, k)) for e, k in keyed]
+    keys = [k for _, k in keyed]
+    known = store.existing(keys, ("fetched_at", "http_etag", "http_last_modified"))
+    return keyed, known, store.gone_since(keys, gone_after)
 
 
 def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:

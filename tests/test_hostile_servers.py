@@ -162,7 +162,7 @@ def test_retry_after_is_honoured_capped_and_counted_without_blocking(
     record = store.runs.find_one()
     assert record["errors"].get("http_503") == 1
     feed_articles = {"/ar/news/64127", "/ar/news/65248"}  # only in the feed: fetched after its retry
-    stored = {urlsplit(d["url"]).path for d in store.articles.find()}
+    stored = {urlsplit(d["url"]).path.rstrip("/") for d in store.articles.find()}
     assert feed_articles <= stored
 
 
@@ -207,7 +207,7 @@ def test_redirect_loops_chains_and_offsite_targets_are_refused_and_counted(
     assert "/r/3" in paths and "/r/4" not in paths  # three redirects followed, the fourth refused
     assert "redirect_loop: refused redirect from" in output
     # The site's own redirect (/ar/news-ar/19243 -> /ar/news/19243) is still followed.
-    stored = {urlsplit(d["url"]).path for d in store.articles.find()}
+    stored = {urlsplit(d["url"]).path.rstrip("/") for d in store.articles.find()}
     assert "/ar/news/19243" in stored and "/ar/news/64127" not in stored
 
 
@@ -233,7 +233,7 @@ def test_public_outlet_redirects_to_private_addresses_are_refused_and_counted(
     assert errors.get("redirect_private") == 4, errors
     hosts = {urlsplit(p).hostname for p in requested if p.startswith("http")}
     assert hosts == {"zagrosnews.net"}, hosts  # no request to a private address, even through the proxy
-    stored = {urlsplit(d["url"]).path for d in store.articles.find()}
+    stored = {urlsplit(d["url"]).path.rstrip("/") for d in store.articles.find()}
     assert "/ar/news/66891" in stored and "/ar/news/64127" not in stored
 
 
@@ -273,3 +273,28 @@ def test_a_truncated_gzip_article_is_retried_counted_and_never_stored_cut(
             for line in f.read_text("utf-8").splitlines()]
     assert [k["failure"]["stage"] for k in kept if "66891" in k["url"]] == ["download"]
     assert store.articles.count_documents({}) >= 5, "the rest of the site is stored"
+
+
+def test_a_page_over_its_extraction_budget_is_quarantined_and_the_crawl_goes_on(
+        hostile, mongo_uri: str, db_name: str, tmp_path: Path, store: ArticleStore) -> None:
+    """Extraction runs in worker processes with a time budget: a page that needs ~3 s (7,900 short
+    paragraphs, under every size cap) against a 0.5 s budget has its worker replaced, is counted and
+    kept with its raw bytes; every other page of the site is extracted by the replacement workers."""
+    paragraphs = "".join(f"<p>فقرة رقم {i} عن الأحداث في بغداد وأربيل والبصرة والموصل وكركوك</p>"
+                         for i in range(7_900))
+    slow = f"<html><body><h1>عنوان</h1><div class='content'>{paragraphs}</div></body></html>".encode()
+    server = hostile("zagros", {
+        "/ar/news/66891": lambda n: (200, {"Content-Type": "text/html; charset=utf-8"}, slow),
+    })
+    code, output = crawl("zagros", server.origin, mongo_uri, db_name, tmp_path, "-s", "EXTRACT_TIMEOUT=0.5",
+                         "-s", "EXTRACT_WORKERS=2")
+    assert stat(output, "errors/extract/ExtractionTimeout") == 1, output[-3000:]
+    assert stat(output, "items/failed") == 1 and code == 1, "a page lost to the budget is not a clean run"
+    kept = [json.loads(line) for f in (tmp_path / "data" / "quarantine").glob("*.jsonl")
+            for line in f.read_text("utf-8").splitlines()]
+    [line] = [k for k in kept if "66891" in k["url"]]
+    assert line["failure"]["stage"] == "extract" and "html_base64" in line
+    fetched = {_path(r.path).rstrip("/") for r in server.log
+               if r.status == 200 and _path(r.path).startswith("/ar/news/") and "66891" not in r.path}
+    stored = {urlsplit(d["url"]).path.rstrip("/") for d in store.articles.find()}
+    assert fetched and stored >= fetched, "every other article page was extracted and stored"

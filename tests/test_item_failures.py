@@ -7,24 +7,24 @@ or every field, and `replay` brings it into the database once the cause is gone.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from scrapy.exceptions import DropItem
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from newscrawler.article import Article
 from newscrawler.ingest import ingest, replay
+from newscrawler.scrapy_ext.failures import record_failure
 from newscrawler.status import flags
 from newscrawler.store import ArticleStore, connect
 from newscrawler.store.embedded import EmbeddedServer
-from pipelines.dedup import DuplicatePipeline
+from newscrawler.store.writer import ArticleWriter
 from pipelines.normalise import NormalisePipeline
-from pipelines.store import MongoStorePipeline
 from tests.conftest import PROJECT_DIR, free_port
 
 PAGE = next((PROJECT_DIR / "tests" / "fixtures" / "extraction").glob("a01_*")) / "page.html"
@@ -43,21 +43,27 @@ def quarantined(folder: Path) -> list[dict]:
 
 
 def test_a_page_that_breaks_extraction_is_kept_with_its_raw_bytes(tmp_path: Path, monkeypatch) -> None:
-    import spiders.base
+    import newscrawler.scrapy_ext.extraction
     from spiders.basnews import BasnewsSpider
 
-    crawler = get_crawler(BasnewsSpider, {"QUARANTINE_DIR": str(tmp_path / "q")})
+    # In-process extraction (EXTRACT_WORKERS=0) so the test can break it; the worker path is the
+    # same call (tests/test_hostile_servers.py runs the pool with its time budget).
+    crawler = get_crawler(BasnewsSpider, {"QUARANTINE_DIR": str(tmp_path / "q"), "EXTRACT_WORKERS": 0})
     spider = BasnewsSpider.from_crawler(crawler, crawl_id="basnews-test")
     crawler.spider = spider
 
     def broken(*args: object, **kwargs: object) -> Article:
         raise TypeError("'dict' object has no attribute 'strip'")  # what a JSON-LD object did to us
 
-    monkeypatch.setattr(spiders.base, "extract_article", broken)
+    monkeypatch.setattr(newscrawler.scrapy_ext.extraction, "extract_article", broken)
     body = PAGE.read_bytes()
     response = HtmlResponse(URL, body=body, headers={"Content-Type": "text/html; charset=utf-8"},
                             request=Request(URL, meta={"page_kind": "article"}))
-    assert list(spider.parse_article(response)) == []
+
+    async def items() -> list:
+        return [item async for item in spider.parse_article(response)]
+
+    assert asyncio.run(items()) == []
     assert crawler.stats.get_value("errors/extract/TypeError") == 1
     assert crawler.stats.get_value("items/failed") == 1
     [line] = quarantined(tmp_path / "q")
@@ -81,32 +87,31 @@ def test_replay_re_extracts_a_quarantined_page(tmp_path: Path, store: ArticleSto
 
 
 def test_database_gone_in_dedup_and_store_loses_nothing(tmp_path: Path) -> None:
+    """The write path reports every article of a refused batch at the stage that failed; the crawl's
+    glue (record_failure, as pipelines/store.py calls it) keeps each with every field; replay
+    stores them all once the database answers."""
     server = EmbeddedServer(tmp_path / "db", free_port())
     uri = server.start()
-    settings = {"MONGO_URI": uri, "MONGO_DATABASE": "gone", "STORE_BATCH_SIZE": 3, "STORE_WRITE_RETRIES": 0,
-                "QUARANTINE_DIR": str(tmp_path / "q"), "MONGO_SERVER_SELECTION_TIMEOUT_MS": 300}
-    crawler = get_crawler(settings_dict=settings)
-    dedup, storage = DuplicatePipeline.from_crawler(crawler), MongoStorePipeline.from_crawler(crawler)
-    dedup.open_spider()
-    storage.open_spider()
-    storage.process_item(dedup.process_item(article(1)))  # buffered, not yet written
+    client = connect(uri, serverSelectionTimeoutMS=300)
+    crawler = get_crawler(settings_dict={"QUARANTINE_DIR": str(tmp_path / "q")})
+    with_dedup = ArticleWriter(ArticleStore(client["gone"]), retries=1)
+    store_only = ArticleWriter(ArticleStore(client["gone"]), dedup=False, retries=0)
+    assert with_dedup.write([article(1)]).stored.new == [article(1).id]
     server.stop()  # the database goes away
-    with pytest.raises(DropItem):
-        dedup.process_item(article(2))  # dedup cannot ask the database: kept, not raised into the crawl
-    storage.close_spider()  # the buffered article cannot be written: kept
+    refused = [with_dedup.write([article(2), article(3)]), store_only.write([article(4)])]
+    assert [(f.stage, f.article.title) for r in refused for f in r.failed] == [
+        ("dedup", "خبر رقم 2"), ("dedup", "خبر رقم 3"), ("store", "خبر رقم 4")], "every article is reported"
+    assert all(r.database_error is not None and not r.stored.new for r in refused)
+    for failure in (f for r in refused for f in r.failed):
+        record_failure(crawler, failure.stage, failure.error, failure.article.url, failure.article.outlet,
+                       article=failure.article, fetched_at=failure.article.fetched_at)
+    assert crawler.stats.get_value("items/failed") == 3
 
-    kept = quarantined(tmp_path / "q")
-    assert sorted((k["failure"]["stage"], k["article"]["title"]) for k in kept) == [
-        ("dedup", "خبر رقم 2"), ("store", "خبر رقم 1")], "every fetched article is stored or kept"
-    assert crawler.stats.get_value("items/failed") == 2
-    assert crawler.stats.get_value("newscrawler/failed") == "database_error"
-
-    server.start()  # it answers again: replay stores both with every field
-    client = connect(uri)
-    store = ArticleStore(client["gone"])
-    assert replay(tmp_path / "q", store)["new"] == 2
+    server.start()  # it answers again: replay stores them with every field
+    store = ArticleStore(connect(uri)["gone"])
+    assert replay(tmp_path / "q", store)["new"] == 3
     docs = {d["title"]: d for d in store.articles.find()}
-    assert set(docs) == {"خبر رقم 1", "خبر رقم 2"}
+    assert set(docs) == {f"خبر رقم {n}" for n in (1, 2, 3, 4)}
     assert docs["خبر رقم 2"]["authors"] == ["كاتب 2"] and docs["خبر رقم 2"]["tags"] == ["بغداد"]
     assert docs["خبر رقم 2"]["published_at"].astimezone(UTC) == datetime(2024, 5, 2, 9, 30, tzinfo=UTC)
     assert replay(tmp_path / "q", store)["files"] == 0

@@ -281,13 +281,13 @@ def test_running_record_write_does_not_wait_for_an_absent_database(store: Articl
     try:
         began = time.monotonic()
         with caplog.at_level(logging.ERROR, logger="newscrawler.scrapy_ext.run_record"):
-            extension.spider_opened(spider)
+            extension.open_run(extension.running_record(spider))  # what spider_opened runs on the database thread
         assert time.monotonic() - began < 10, "bounded by RUN_RECORD_OPEN_TIMEOUT, not the 30 s server selection"
         assert "could not write the running record away-then-back" in caplog.text
         assert store.runs.find_one({"_id": "away-then-back"}) is None
 
         database.open()  # the database is back before the crawl ends
-        extension.spider_closed(spider, "finished")
+        extension.write_final(extension.final_record(spider, "finished"), None)  # spider_closed's thread work
         crawler._newscrawler_store.db.client.close()
     finally:
         database.close()

@@ -28,10 +28,12 @@ from pymongo.errors import PyMongoError
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.utils.reactor import is_reactor_installed
+from twisted.internet.defer import Deferred
 
 from newscrawler.quarantine import spool_run_record
 from newscrawler.scrapy_ext.connection import store_for
 from newscrawler.scrapy_ext.monitoring import FAILED_STAT
+from newscrawler.scrapy_ext.offload import in_db_thread
 from newscrawler.status import RUNNING, SHUTDOWN
 
 log = logging.getLogger(__name__)
@@ -115,9 +117,12 @@ class RunRecordExtension:
     def run_id(self, spider: Spider) -> str:
         return getattr(spider, "crawl_id", None) or f"{spider.name}-{self.started_at:%Y%m%dT%H%M%S}"
 
-    def spider_opened(self, spider: Spider) -> None:
+    def spider_opened(self, spider: Spider) -> Deferred[None]:
         self.started_at = datetime.now(UTC)
-        record = {
+        return in_db_thread(self.crawler, self.open_run, self.running_record(spider))  # awaited before crawling
+
+    def running_record(self, spider: Spider) -> dict[str, Any]:
+        return {
             "_id": self.run_id(spider),
             "outlet": spider.name,
             "started_at": self.started_at,
@@ -126,6 +131,8 @@ class RunRecordExtension:
             "host": socket.gethostname(),
             "pid": os.getpid(),
         }
+
+    def open_run(self, record: dict[str, Any]) -> None:
         replay_quarantine(self.crawler, record["_id"])
         try:
             # Insert only: a record that exists under this crawl_id is left as it is until close.
@@ -151,10 +158,14 @@ class RunRecordExtension:
             reason, failure = ABORTED, "the crawl ended before its spider closed (start-up failed)"
             self.crawler.stats.set_value(FAILED_STAT, failure)  # `scrapy crawl` exits 1
         log.warning("the process is stopping before the spider closed: run recorded as %r", reason)
-        self.spider_closed(spider, reason, timeout=self.open_timeout)
-
-    def spider_closed(self, spider: Spider, reason: str, timeout: float | None = None) -> None:
         self.closed = True
+        self.write_final(self.final_record(spider, reason), timeout=self.open_timeout)  # the reactor is going
+
+    def spider_closed(self, spider: Spider, reason: str) -> Deferred[None]:
+        self.closed = True
+        return in_db_thread(self.crawler, self.write_final, self.final_record(spider, reason), None)
+
+    def final_record(self, spider: Spider, reason: str) -> dict[str, Any]:
         finished = datetime.now(UTC)
         stats = self.crawler.stats.get_stats()
         record = {
@@ -172,6 +183,9 @@ class RunRecordExtension:
             "pid": os.getpid(),
             **summarise_stats(stats),
         }
+        return record
+
+    def write_final(self, record: dict[str, Any], timeout: float | None) -> None:
         try:
             with pymongo.timeout(timeout):
                 store_for(self.crawler).runs.replace_one({"_id": record["_id"]}, record, upsert=True)

@@ -27,17 +27,20 @@ class LshIndex:
         self.buckets = db[BUCKETS]
         self.signatures = db[SIGNATURES]
 
-    def candidates(self, keys: list[str], exclude: Iterable[str] = ()) -> set[str]:
-        skip = set(exclude)
-        found: set[str] = set()
-        for bucket in self.buckets.find({"_id": {"$in": keys}}):
-            found.update(i for i in bucket.get("ids", []) if i not in skip)
-        return found
+    def buckets_of(self, keys: Iterable[str]) -> dict[str, list[str]]:
+        """The article ids in each of these band keys (one round trip for a whole batch)."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        return {b["_id"]: list(b.get("ids", [])) for b in self.buckets.find({"_id": {"$in": wanted}})}
 
     def load(self, ids: Iterable[str]) -> dict[str, tuple[Signature, dict[str, Any]]]:
         """Signatures (and their stored attributes) of the given articles."""
         out: dict[str, tuple[Signature, dict[str, Any]]] = {}
-        for doc in self.signatures.find({"_id": {"$in": list(ids)}}):
+        wanted = sorted(set(ids))
+        if not wanted:  # never an empty $in (the embedded server mishandles it)
+            return out
+        for doc in self.signatures.find({"_id": {"$in": wanted}}):
             sig = Signature.from_bytes(bytes.fromhex(doc["hv"]), doc["n"], doc.get("numbers", []))
             out[doc["_id"]] = (sig, doc)
         return out
@@ -57,12 +60,12 @@ class LshIndex:
         self.signatures.bulk_write(signature_ops, ordered=False)
         self.buckets.bulk_write(bucket_ops, ordered=False)
 
-    def remove(self, article_id: str) -> None:
-        """Forget an article's old signature (its text changed): it leaves its old buckets."""
-        old = self.signatures.find_one({"_id": article_id}, {"bands": 1})
-        if old:
-            self.buckets.bulk_write([UpdateOne({"_id": key}, {"$pull": {"ids": article_id}})
-                                     for key in old.get("bands", [])], ordered=False)
+    def leave_buckets(self, old_bands: dict[str, list[str]]) -> None:
+        """Articles whose text changed leave the buckets of their old signature (id -> old keys)."""
+        ops = [UpdateOne({"_id": key}, {"$pull": {"ids": article_id}})
+               for article_id, keys in old_bands.items() for key in keys]
+        if ops:
+            self.buckets.bulk_write(ops, ordered=False)
 
     def root_of(self, article_id: str, attrs: dict[str, Any]) -> str:
         return str(attrs.get("root") or article_id)

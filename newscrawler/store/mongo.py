@@ -120,9 +120,11 @@ class ArticleStore:
     def exists(self, article_id: str) -> bool:
         return self.articles.find_one({"_id": article_id}, {"_id": 1}) is not None
 
-    def await_original(self, original_id: str, copy_id: str) -> None:
-        """Remember a copy whose credited original is not stored yet."""
-        self.awaiting.update_one({"_id": original_id}, {"$addToSet": {"copies": copy_id}}, upsert=True)
+    def await_originals(self, pairs: list[tuple[str, str]]) -> None:
+        """Remember copies whose credited original is not stored yet: (original id, copy id)."""
+        if pairs:
+            self.awaiting.bulk_write([UpdateOne({"_id": original}, {"$addToSet": {"copies": copy}}, upsert=True)
+                                      for original, copy in pairs], ordered=False)
 
     def link_waiting_copies(self, original_id: str) -> int:
         """Copies stored before their original now point to it (all keyed on _id: fast anywhere).

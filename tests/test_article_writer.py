@@ -1,0 +1,92 @@
+"""The write path of crawls, ingest and replay (newscrawler/store/writer.py): dedup and store a
+batch, in a constant number of round trips, isolating an article that breaks it.
+(A database that goes away: tests/test_item_failures.py and tests/test_database_outage.py.)"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from pymongo import monitoring
+
+from newscrawler.article import Article
+from newscrawler.store import ArticleStore, connect
+from newscrawler.store.writer import ArticleWriter
+from pipelines.normalise import NormalisePipeline
+
+STORY = ("أعلنت وزارة الكهرباء في بغداد اليوم عن خطة لصيانة محطات التوليد في البصرة والناصرية قبل الصيف، "
+         "وقال المتحدث باسم الوزارة إن الخطة تشمل 14 وحدة توليد بكلفة 320 مليار دينار وتنتهي في أيار المقبل. ")
+
+
+def article(n: int, text: str | None = None, **fields: object) -> Article:
+    item = Article(url=f"https://www.basnews.com/ar/babat/{900000 + n}", outlet="basnews", title=f"خبر رقم {n}",
+                   text=text or f"نص الخبر رقم {n} عن موضوع مختلف تماماً رقم {n * 7} " * 12,
+                   fetched_at=datetime.now(UTC), **fields)  # type: ignore[arg-type]
+    return NormalisePipeline().process_item(item)
+
+
+def test_new_updated_unchanged_and_versions(store: ArticleStore) -> None:
+    writer = ArticleWriter(store)
+    first = writer.write([article(n) for n in range(5)])
+    assert len(first.stored.new) == 5 and not first.failed
+    changed = article(0, text="نص جديد تماماً بعد التصحيح عن موضوع آخر في أربيل " * 10)
+    second = writer.write([changed, *[article(n) for n in range(1, 5)]])
+    assert second.stored.updated == [changed.id] and len(second.stored.unchanged) == 4
+    assert store.articles.find_one({"_id": changed.id})["version"] == 2
+    assert [d.reason for d in second.decisions.values()].count("known") == 4, "unchanged: the decision stands"
+
+
+def test_an_article_that_breaks_the_batch_fails_alone(store: ArticleStore) -> None:
+    bad = article(2)
+    bad.tags = {"not", "a", "list"}  # type: ignore[assignment]  # BSON cannot encode a set
+    report = ArticleWriter(store).write([article(1), bad, article(3)])
+    assert [(f.stage, f.article.id) for f in report.failed] == [("store", bad.id)]
+    assert report.database_error is None
+    assert sorted(report.stored.new) == sorted([article(1).id, article(3).id])
+
+
+def test_copies_in_one_batch_are_linked_to_the_earliest(store: ArticleStore) -> None:
+    original = article(1, text=STORY * 4)
+    copy = article(2, text="نقلاً عن وكالة الأنباء: " + STORY * 4)
+    credited = article(3, text="ملخص المجمع: " + STORY, source_article_id=original.id)
+    other = article(4)
+    report = ArticleWriter(store).write([original, copy, credited, other])
+    reasons = {i: (d.duplicate_of, d.reason) for i, d in report.decisions.items()}
+    assert reasons[original.id] == (None, None) and reasons[other.id] == (None, None)
+    assert reasons[copy.id] == (original.id, "near")
+    assert reasons[credited.id] == (original.id, "credited")
+    assert store.articles.find_one({"_id": copy.id})["duplicate_of"] == original.id
+    again = ArticleWriter(store).write([article(5, text="تقرير: " + STORY * 4)])  # a new writer: from the database
+    assert again.decisions[article(5).id].duplicate_of == original.id
+
+
+class Commands(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.counts[event.command_name] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def test_round_trips_per_batch_do_not_grow_with_the_batch(mongo_uri: str, db_name: str, store: ArticleStore) -> None:
+    listener = Commands()
+    client = connect(mongo_uri, event_listeners=[listener])
+    writer = ArticleWriter(ArticleStore(client[db_name]))
+    writer.write([article(n) for n in range(3)])  # warm: collections exist
+
+    def round_trips(articles: list[Article]) -> int:
+        listener.counts.clear()
+        writer.write(articles)
+        return sum(n for name, n in listener.counts.items() if name in ("find", "update", "insert", "delete"))
+
+    small = round_trips([article(n) for n in range(10, 20)])
+    large = round_trips([article(n) for n in range(100, 200)])
+    assert small == large, f"10 articles: {small} round trips, 100 articles: {large}"
+    assert large <= 12, listener.counts
+    client.close()
