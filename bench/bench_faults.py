@@ -16,7 +16,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,7 +41,8 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run(name: str, outlet: str, rules: dict, outage: float | None = None, stop_db: bool = False) -> dict:
+def run(name: str, outlet: str, rules: dict, outage: float | None = None, stop_db: bool = False,
+        extra: tuple[str, ...] = ()) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         db = EmbeddedServer(tmp_path / "db", free_port())
@@ -55,7 +55,7 @@ def run(name: str, outlet: str, rules: dict, outage: float | None = None, stop_d
         env = {**os.environ, "MONGO_URI": uri, "MONGO_DATABASE": "faults", "NEWSCRAWLER_DATA_DIR": str(tmp_path)}
         command = [sys.executable, "-m", "scrapy", "crawl", outlet, "-a", f"base_url={site.origin}", *FAST,
                    "-s", f"QUARANTINE_DIR={tmp_path / 'q'}", "-s", "STORE_BATCH_SIZE=1",
-                   "-s", "MONGO_SERVER_SELECTION_TIMEOUT_MS=1500", "-s", "STORE_WRITE_RETRIES=1"]
+                   "-s", "MONGO_SERVER_SELECTION_TIMEOUT_MS=1500", "-s", "STORE_WRITE_RETRIES=1", *extra]
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         peak, times, restarted = 0.0, [], False
         stopped_at = None
@@ -94,17 +94,29 @@ def bomb() -> bytes:
     return gzip.compress(b"\0" * (200 * 1024 * 1024), compresslevel=9)
 
 
+def slow_page() -> bytes:
+    """~3 s of extraction (7,900 short paragraphs, under every size cap)."""
+    paragraphs = "".join(f"<p>فقرة رقم {i} عن الأحداث في بغداد وأربيل والبصرة والموصل وكركوك</p>" for i in range(7_900))
+    return f"<html><body><h1>عنوان</h1><div class='content'>{paragraphs}</div></body></html>".encode()
+
+
 def main() -> None:
     page = (REPLICAS / "zagros" / "site" / "ar" / "news" / "66891.html").read_bytes()
     cut = gzip.compress(page)[:400]
     big = bomb()
-    scenarios: list[tuple[str, str, dict[str, Callable], float | None, bool]] = [
+    slow = slow_page()
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    scenarios: list[tuple] = [
         ("none (baseline)", "almada", {}, None, False),
         ("database away 10 s", "almada", {}, 10.0, True),
         ("database away for good", "almada", {}, None, True),
         ("truncated gzip article", "zagros", {"/ar/news/66891": lambda n: (200, GZIP_HTML, cut)}, None, False),
         ("200 MB gzip bomb sitemap", "almada", {"/wp-sitemap.xml": lambda n: (200, {"Content-Type": "application/xml"},
                                                                               big)}, None, False),
+        ("3 s page, 1 s extraction budget", "zagros", {"/ar/news/66891": lambda n: (200, html, slow)}, None, False,
+         ("-s", "EXTRACT_TIMEOUT=1")),
+        ("429 Retry-After: 3 on an article", "zagros",
+         {"/ar/news/66891": lambda n: (429, {"Retry-After": "3"}, b"slow down") if n == 1 else None}, None, False),
     ]
     rows = [run(*s) for s in scenarios]
     headers = list(rows[0])

@@ -69,3 +69,25 @@ def test_indexes_idempotent_and_canonical_url_unique(store: ArticleStore) -> Non
     with pytest.raises(BulkWriteError) as err:
         store.write_batch([clash], now=T0)
     assert err.value.details["writeErrors"][0]["code"] == 11000
+
+
+def test_an_insert_that_lost_a_race_counts_as_unchanged_and_overwrites_nothing(store: ArticleStore) -> None:
+    """Another worker stored the article between this writer's read and its write: the insert's
+    duplicate-key error is that race (the other worker's document stays), not a failed batch."""
+
+    class StaleRead(ArticleStore):
+        def existing(self, ids, fields=()):  # type: ignore[no-untyped-def]
+            return {}  # what this worker read before the other one wrote
+
+    store.ensure_indexes()
+    first = {"_id": "a1", "canonical_url": "https://x.example/1", "title": "t", "text": "first", "content_hash": "h1"}
+    store.write_batch([first])
+    racer = StaleRead(store.db)
+    second = {**first, "text": "second", "content_hash": "h2"}
+    other = {"_id": "a2", "canonical_url": "https://x.example/2", "title": "t2", "text": "x", "content_hash": "h3"}
+    result = racer.write_batch([second, other])
+    assert result.new == ["a2"] and result.unchanged == ["a1"]
+    assert store.articles.find_one({"_id": "a1"})["text"] == "first"
+    clash = {"_id": "a3", "canonical_url": "https://x.example/2", "title": "t3", "text": "y", "content_hash": "h4"}
+    with pytest.raises(BulkWriteError):
+        racer.write_batch([clash])  # same canonical_url under another _id: never silently unstored

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient, UpdateOne
+from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, MongoClient, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError
 
 log = logging.getLogger(__name__)
 
@@ -170,14 +171,18 @@ class ArticleStore:
             latest[doc["_id"]] = doc
         stored = self.existing(list(latest))
         result = BatchResult()
-        article_ops: list[UpdateOne] = []
+        article_ops: list[InsertOne[dict[str, Any]] | UpdateOne] = []
+        op_keys: list[str] = []  # the article `_id` of each op
         version_ops: list[UpdateOne] = []
         for _id, doc in latest.items():
+            op_keys.append(_id)  # one article op per article, in this order
             old = stored.get(_id)
             fields = {k: v for k, v in doc.items() if k not in _STORE_OWNED}
             if old is None:
-                insert = {**fields, "version": 1, "first_seen_at": now, "last_seen_at": now}
-                article_ops.append(UpdateOne({"_id": _id}, {"$setOnInsert": insert}, upsert=True))
+                # An insert, not an upsert: cheaper on every server; if another worker inserted the
+                # same article since our read, the duplicate-key error leaves its document alone.
+                article_ops.append(InsertOne({**fields, "_id": _id, "version": 1, "first_seen_at": now,
+                                              "last_seen_at": now}))
                 result.new.append(_id)
             elif old.get("content_hash") == doc.get("content_hash"):
                 visit = {k: fields[k] for k in _VISIT_FIELDS if k in fields}
@@ -202,13 +207,10 @@ class ArticleStore:
         if version_ops:  # history first: a crash between the two never loses the old text
             self.versions.bulk_write(version_ops, ordered=False)
         if article_ops:
-            outcome = self.articles.bulk_write(article_ops, ordered=False)
-            raced = len(result.new) - outcome.upserted_count
-            if raced > 0:  # another worker inserted the same article between our read and write
-                inserted = set((outcome.upserted_ids or {}).values())
-                lost = [i for i in result.new if i not in inserted]
-                result.new = [i for i in result.new if i in inserted]
-                result.unchanged.extend(lost)
+            raced = _raced_inserts(self.articles, article_ops, op_keys)
+            if raced:  # another worker inserted the same article between our read and write
+                result.new = [i for i in result.new if i not in raced]
+                result.unchanged.extend(sorted(raced))
         if latest:
             self._link_copies(latest)
         return result
@@ -216,3 +218,26 @@ class ArticleStore:
     def history(self, article_id: str) -> list[dict[str, Any]]:
         """Earlier versions of an article, oldest first."""
         return list(self.versions.find({"article_id": article_id}).sort("version", ASCENDING))
+
+
+DUPLICATE_KEY = 11000
+
+
+def _raced_inserts(collection: Collection[dict[str, Any]], ops: list[Any], keys: list[str]) -> set[str]:
+    """bulk_write(ops) unordered; returns the `_id`s of inserts that lost a race (duplicate key).
+    Any other write error is raised."""
+    try:
+        collection.bulk_write(ops, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if not errors or any(e.get("code") != DUPLICATE_KEY or not isinstance(ops[e["index"]], InsertOne)
+                             for e in errors):
+            raise
+        raced = {keys[e["index"]] for e in errors}
+        # Only a race on `_id` is harmless; a clash on another unique key (canonical_url under
+        # another _id) would lose the article: raised.
+        present = {d["_id"] for d in collection.find({"_id": {"$in": sorted(raced)}}, {"_id": 1})}
+        if present != raced:
+            raise
+        return raced
+    return set()

@@ -1,11 +1,11 @@
 """Dedup and store a batch of articles: the one write path of crawls (on the database thread, see
 pipelines/store.py), `newscrawler ingest` and `replay`.
 
-A database error is retried (each attempt already waits up to serverSelectionTimeoutMS for the
-server); after the last retry every article of the batch is reported failed at that stage, with the
-error, and nothing else is tried. An error that is not the database's (an article the code or BSON
-cannot handle) is isolated: the batch is tried again one article at a time, so only that article
-fails. Nothing is dropped here without being reported.
+A database that cannot be reached is retried (each attempt already waits up to
+serverSelectionTimeoutMS for the server); after the last retry every article of the batch is
+reported failed at that stage, with the error, and nothing else is tried. Any other error (an
+article the code or BSON cannot handle, a write the server refuses) is isolated: the batch is tried
+again one article at a time, so only that article fails. Nothing is dropped without being reported.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 
 from newscrawler.article import Article, to_document
 from newscrawler.dedup.detector import Decision, Deduplicator
@@ -24,6 +24,9 @@ from newscrawler.store.mongo import ArticleStore, BatchResult
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# The database is away or too slow (AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError are
+# ConnectionFailures): worth waiting for. Everything else is about the articles.
+UNREACHABLE = (ConnectionFailure, ExecutionTimeout, WTimeoutError)
 
 
 @dataclass
@@ -84,7 +87,7 @@ class ArticleWriter:
         for attempt in range(self.retries + 1):
             try:
                 return [(articles, step(articles))]
-            except PyMongoError as exc:
+            except UNREACHABLE as exc:
                 if attempt == self.retries:
                     report.database_error = exc
                     report.failed += [ItemFailure(stage, exc, a) for a in articles]
