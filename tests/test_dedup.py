@@ -8,13 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from newscrawler.article import Article
 from newscrawler.dedup.detector import Deduplicator
 from newscrawler.dedup.fingerprint import content_hash
 from newscrawler.normalise.article import normalise_article
 from newscrawler.store import ArticleStore
+from newscrawler.store.writer import ArticleWriter
 from tests.conftest import PROJECT_DIR
 from tests.dedup_corpus import BACKGROUND, base_stories, market_reports, variants
+from tests.dedup_fixtures import COPY_KINDS, load, score
 from tests.textnorm import same_text
 
 SEED_OUTLETS = {"basnews": "/ar/babat/919701", "kurdistan24": "/ar/story/25431", "zagros": "/ar/news/19243"}
@@ -145,3 +149,20 @@ def test_a_copy_and_its_original_in_one_ingest_file_are_linked_in_either_order(t
         assert set(docs) == {"almada", "hathalyoum"}, report
         assert docs["hathalyoum"]["duplicate_of"] == docs["almada"]["_id"], name
         assert docs["almada"]["duplicate_of"] is None
+
+
+@pytest.mark.parametrize("split", ["tune", "heldout"])
+def test_hand_written_copies_are_found_and_different_events_kept_apart(split: str, store: ArticleStore) -> None:
+    """Teasers (first paragraphs + a header), ~10% and 15-20% rewrites, reordered copies; same-beat
+    hard negatives and templated reports (tests/dedup_fixtures.py). The held-out split is scored,
+    never tuned on. Targets of the issue: P >= 0.99, R >= 0.95 on every kind."""
+    writer = ArticleWriter(store)
+
+    def decide(articles: list[Article]) -> list[str | None]:
+        report = writer.write(articles)
+        return [report.decisions[a.id].duplicate_of for a in articles]
+
+    result = score(load(split), decide)
+    assert result.precision >= 0.99, result.false_merges
+    for kind in COPY_KINDS:
+        assert result.recall(kind) >= 0.95, (kind, result.found, result.total)

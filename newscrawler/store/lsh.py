@@ -1,10 +1,13 @@
-"""Persistent MinHash-LSH index in MongoDB, shared by every run and every worker process.
+"""Persistent near-duplicate index in MongoDB, shared by every run and every worker process.
 
-`lsh_buckets`: one document per band key (`_id` = "<band>:<hash>") listing the article ids in it.
-`signatures`: one document per article (`_id` = article `_id`) with its MinHash signature (hex: plain
-JSON-compatible values on every server), shingle
-count, numbers, and the root of its duplicate cluster. Every read and write is keyed on `_id`,
-so lookups cost the same at 10k and 100k articles on MongoDB and on the embedded server.
+`lsh_buckets`: one document per index key (`_id` = "w<band>:<hash>" for a MinHash band over content
+words, "l:<hash>" for a lead sentence; newscrawler/dedup/sketch.py) listing the article ids in it.
+`signatures`: one document per article (`_id` = article `_id`) with its sketch (base64 strings:
+plain values on every server), its keys, and the root of its duplicate cluster. Every read and
+write is keyed on `_id` (a `$in` for a whole batch, one bulk_write per collection), so the cost per
+article is the same at 10k, 100k or 1M articles, on MongoDB (the `_id` index) and on the embedded
+server (which scans for any other filter). Buckets that grow past MAX_BUCKET (a sentence every
+article of a site repeats) are not evidence: not read as candidates, not grown further.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.database import Database
 
-from newscrawler.dedup.minhash import Signature
+from newscrawler.dedup.sketch import Sketch
 
+MAX_BUCKET = 200
 BUCKETS = "lsh_buckets"
 SIGNATURES = "signatures"
 
@@ -34,31 +38,33 @@ class LshIndex:
             return {}
         return {b["_id"]: list(b.get("ids", [])) for b in self.buckets.find({"_id": {"$in": wanted}})}
 
-    def load(self, ids: Iterable[str]) -> dict[str, tuple[Signature, dict[str, Any]]]:
-        """Signatures (and their stored attributes) of the given articles."""
-        out: dict[str, tuple[Signature, dict[str, Any]]] = {}
+    def load(self, ids: Iterable[str]) -> dict[str, tuple[Sketch | None, dict[str, Any]]]:
+        """Sketches (and their stored attributes) of the given articles."""
+        out: dict[str, tuple[Sketch | None, dict[str, Any]]] = {}
         wanted = sorted(set(ids))
         if not wanted:  # never an empty $in (the embedded server mishandles it)
             return out
         for doc in self.signatures.find({"_id": {"$in": wanted}}):
-            sig = Signature.from_bytes(bytes.fromhex(doc["hv"]), doc["n"], doc.get("numbers", []))
-            out[doc["_id"]] = (sig, doc)
+            out[doc["_id"]] = (Sketch.from_document(doc), doc)
         return out
 
-    def add_many(self, entries: list[tuple[str, Signature, list[str], dict[str, Any]]]) -> None:
-        """Register articles: (id, signature, band keys, attributes such as root/seen_at/outlet)."""
+    def add_many(self, entries: list[tuple[str, Sketch, list[str], dict[str, Any]]],
+                 full: Iterable[str] = ()) -> None:
+        """Register articles: (id, sketch, index keys, attributes such as root/seen_at/outlet).
+        `full`: keys whose buckets are known to be full (not grown)."""
         if not entries:
             return
+        skip = set(full)
         signature_ops = []
         bucket_ops = []
-        for article_id, sig, keys, attrs in entries:
+        for article_id, sk, keys, attrs in entries:
             signature_ops.append(UpdateOne({"_id": article_id}, {"$set": {
-                "hv": sig.to_bytes().hex(), "n": sig.size, "numbers": list(sig.numbers), "bands": keys, **attrs,
-            }}, upsert=True))
+                **sk.to_document(), "bands": keys, **attrs}}, upsert=True))
             bucket_ops.extend(UpdateOne({"_id": key}, {"$addToSet": {"ids": article_id}}, upsert=True)
-                              for key in keys)
+                              for key in keys if key not in skip)
         self.signatures.bulk_write(signature_ops, ordered=False)
-        self.buckets.bulk_write(bucket_ops, ordered=False)
+        if bucket_ops:
+            self.buckets.bulk_write(bucket_ops, ordered=False)
 
     def leave_buckets(self, old_bands: dict[str, list[str]]) -> None:
         """Articles whose text changed leave the buckets of their old signature (id -> old keys)."""

@@ -1,0 +1,170 @@
+"""What near-duplicate detection keeps of an article's text, and the decision between two texts.
+
+Everything is computed on the Arabic-folded text (normalise.text.match_key), so harakat, tatweel,
+alef/ya/ta-marbuta/kaf forms, digit scripts and punctuation never separate copies.
+
+Syndication produces two kinds of copies, and each has its own evidence:
+- *verbatim* copies (an aggregator's teaser that keeps the first paragraphs, a copy that trims the end,
+  adds a header or a source line, reorders paragraphs): most of the shorter text's word 3-grams and
+  sentences are in the longer one (containment, not Jaccard: one text is inside the other);
+- *light rewrites* (synonyms swapped for 10-20% of the words, a new headline): 3-grams break at every
+  changed word, but the content words and, above all, every figure stay; so most content words of
+  the shorter text are in the other, a fair share of its 3-grams too, and its numbers all are.
+Same-beat stories on different events share names, places and whole background paragraphs but not
+their figures; templated daily reports share their template sentences but not their figures or
+the sentences that carry them. Both fail the figure test of a rewrite and the sentence test of a
+verbatim copy.
+
+Candidates come from two small sets of index keys per article (newscrawler/store/lsh.py): MinHash-LSH
+bands over content words (rewrites and copies alike), and the hashes of the first sentences (the
+lead an aggregator's teaser quotes; looked up with every sentence of the other article).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from datasketch import MinHash
+
+from newscrawler.normalise.text import match_key
+
+BANDS, ROWS = 10, 3  # over content words: P(candidate) = 1-(1-J^3)^10: 0.91 at J=0.6, 0.24 at J=0.3
+LEAD_SENTENCES = 2  # first sentences indexed for teasers
+MIN_SENTENCE_WORDS = 6
+SHINGLE = 3
+_SENTENCE_END = re.compile(r"(?<!\d)[.!?؟…](?!\d)|\n")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# Particles and the commonest verbs of attribution: in every article, evidence of nothing.
+_STOPWORDS = frozenset(match_key(
+    "في من على إلى الى عن أن ان إن مع هذا هذه ذلك تلك التي الذي الذين كان كانت لا ما و او أو ثم قد لم لن "
+    "حيث كما بين بعد قبل عند خلال حتى منذ فيما وقال قال وأضاف وأكد وأشار وذكر وأوضح").split())
+
+
+@cache
+def _template() -> MinHash:
+    return MinHash(num_perm=BANDS * ROWS, seed=1)
+
+
+def _hash32(text: str) -> int:
+    return zlib.crc32(text.encode())
+
+
+@dataclass(frozen=True)
+class Sketch:
+    words: frozenset[int]  # content words (no particles, no numbers), hashed
+    trigrams: frozenset[int]  # word 3-grams, hashed
+    sentences: frozenset[int]  # sentences of ≥ MIN_SENTENCE_WORDS words, hashed
+    lead: tuple[int, ...]  # the first of those sentences, in order
+    numbers: tuple[str, ...]  # the figures of the text, in order
+    minhash: np.ndarray  # uint32[BANDS * ROWS] over `words`
+
+    def band_keys(self) -> list[str]:
+        rows = self.minhash.reshape(BANDS, ROWS)
+        return [f"w{band}:{hashlib.blake2b(rows[band].tobytes(), digest_size=8).hexdigest()}"
+                for band in range(BANDS)]
+
+    def index_keys(self) -> list[str]:
+        """The keys this article is filed under."""
+        return [*self.band_keys(), *(f"l:{h:08x}" for h in self.lead)]
+
+    def query_keys(self) -> list[str]:
+        """The keys to look up: its bands, and every sentence (one may be another article's lead)."""
+        return [*self.band_keys(), *(f"l:{h:08x}" for h in sorted(self.sentences))]
+
+    def to_document(self) -> dict[str, object]:
+        return {"w": _pack(self.words), "t": _pack(self.trigrams), "s": _pack(self.sentences),
+                "lead": list(self.lead), "numbers": list(self.numbers), "mh": _pack_array(self.minhash)}
+
+    @classmethod
+    def from_document(cls, doc: dict[str, object]) -> Sketch | None:
+        """None for an entry written by an older version (no sketch): it is then never a candidate."""
+        if "w" not in doc:
+            return None
+        return cls(_unpack(doc["w"]), _unpack(doc["t"]), _unpack(doc["s"]), tuple(doc.get("lead", [])),  # type: ignore[arg-type]
+                   tuple(doc.get("numbers", [])), _unpack_array(doc["mh"]))  # type: ignore[arg-type]
+
+
+def _pack(values: frozenset[int]) -> str:
+    return base64.b64encode(np.array(sorted(values), dtype=np.uint32).tobytes()).decode()
+
+
+def _unpack(text: object) -> frozenset[int]:
+    return frozenset(np.frombuffer(base64.b64decode(str(text)), dtype=np.uint32).tolist())
+
+
+def _pack_array(values: np.ndarray) -> str:
+    return base64.b64encode(values.astype(np.uint32).tobytes()).decode()
+
+
+def _unpack_array(text: object) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(str(text)), dtype=np.uint32).copy()
+
+
+def sentences(text: str) -> list[str]:
+    """The folded sentences long enough to be evidence, in order."""
+    out = []
+    for raw in _SENTENCE_END.split(text):
+        folded = match_key(raw)
+        if len(folded.split()) >= MIN_SENTENCE_WORDS:
+            out.append(folded)
+    return out
+
+
+def sketch(text: str) -> Sketch:
+    folded = match_key(text)
+    words = folded.split()
+    content = {w for w in words if w not in _STOPWORDS and not w.isdigit()}
+    grams = {" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)} or {folded}
+    said = sentences(text)
+    mh = _template().copy()
+    if content:
+        mh.update_batch([w.encode() for w in sorted(content)])
+    return Sketch(frozenset(map(_hash32, content)), frozenset(map(_hash32, grams)),
+                  frozenset(map(_hash32, said)), tuple(_hash32(s) for s in said[:LEAD_SENTENCES]),
+                  tuple(_NUMBER.findall(folded)), mh.hashvalues.astype(np.uint32))
+
+
+@dataclass(frozen=True)
+class Similarity:
+    trigrams: float  # share of the shorter text's word 3-grams found in the other
+    words: float  # share of the shorter text's content words found in the other
+    sentences: float  # share of the shorter text's sentences found in the other (1.0 if it has none)
+    numbers: float  # share of the shorter text's figures found in the other (1.0 if it has fewer than 3)
+    figures: int  # how many figures the shorter text has
+
+
+def _containment(a: frozenset[int], b: frozenset[int]) -> float:
+    smaller = min(len(a), len(b))
+    return len(a & b) / smaller if smaller else 0.0
+
+
+def compare(a: Sketch, b: Sketch) -> Similarity:
+    na, nb = Counter(a.numbers), Counter(b.numbers)
+    figures = min(sum(na.values()), sum(nb.values()))
+    numbers = sum((na & nb).values()) / figures if figures >= 3 else 1.0
+    said = _containment(a.sentences, b.sentences) if a.sentences and b.sentences else 1.0
+    return Similarity(_containment(a.trigrams, b.trigrams), _containment(a.words, b.words), said, numbers, figures)
+
+
+VERBATIM_TRIGRAMS = 0.75
+VERBATIM_SENTENCES = 0.5
+VERBATIM_NUMBERS = 0.6
+REWRITE_WORDS = 0.75
+REWRITE_TRIGRAMS = 0.45  # with at least 3 figures, all of them shared
+REWRITE_TRIGRAMS_WITHOUT_FIGURES = 0.6
+REWRITE_NUMBERS = 0.9
+
+
+def is_near_duplicate(sim: Similarity) -> bool:
+    verbatim = (sim.trigrams >= VERBATIM_TRIGRAMS and sim.sentences >= VERBATIM_SENTENCES
+                and sim.numbers >= VERBATIM_NUMBERS)
+    least_trigrams = REWRITE_TRIGRAMS if sim.figures >= 3 else REWRITE_TRIGRAMS_WITHOUT_FIGURES
+    rewrite = sim.words >= REWRITE_WORDS and sim.trigrams >= least_trigrams and sim.numbers >= REWRITE_NUMBERS
+    return verbatim or rewrite
