@@ -1,5 +1,7 @@
-"""`make bench-dedup`: near-duplicate quality on the labelled corpus (tests/dedup_corpus.py) and
-the per-article lookup cost with 10k and 100k articles already stored.
+"""`make bench-dedup`: near-duplicate quality on the generated corpus (tests/dedup_corpus.py) and on
+the hand-written one, per kind, tune and held-out splits (tests/dedup_fixtures.py); then the cost
+per article of the batch decision (and its round trips per batch) with 10k and 100k articles
+already in the index (`--sizes`).
 
 Runs against MONGO_URI if set, else a throwaway embedded server (data in a temp folder).
 """
@@ -18,14 +20,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newscrawler.article import Article, to_document  # noqa: E402
+from pymongo import monitoring  # noqa: E402
+
+from newscrawler.article import Article  # noqa: E402
 from newscrawler.dedup.detector import Deduplicator  # noqa: E402
-from newscrawler.dedup.minhash import band_keys, signature  # noqa: E402
+from newscrawler.dedup.sketch import sketch  # noqa: E402
 from newscrawler.normalise.article import normalise_article  # noqa: E402
 from newscrawler.store import ArticleStore, connect  # noqa: E402
 from newscrawler.store.embedded import EmbeddedServer  # noqa: E402
 from newscrawler.store.lsh import LshIndex  # noqa: E402
+from newscrawler.store.writer import ArticleWriter  # noqa: E402
 from tests.dedup_corpus import corpus  # noqa: E402
+from tests.dedup_fixtures import COPY_KINDS, load, score  # noqa: E402
 
 
 def server_uri(tmp: Path) -> tuple[str, EmbeddedServer | None]:
@@ -42,16 +48,15 @@ def to_article(doc) -> Article:  # type: ignore[no-untyped-def]
                                      published_at=doc.published_at, fetched_at=doc.published_at))
 
 
-def quality(store: ArticleStore) -> tuple[float, float, int, int, int]:
+def generated_quality(store: ArticleStore) -> tuple[float, float, int, int, int]:
+    """Pairwise P/R on the generated corpus (tests/dedup_corpus.py), in a shuffled order."""
     docs = corpus()
     random.Random(3).shuffle(docs)
-    detector = Deduplicator(store)
+    writer = ArticleWriter(store)
     parent: dict[str, str] = {}
     for doc in docs:
         article = to_article(doc)
-        decision = detector.check(article)
-        article.duplicate_of = decision.duplicate_of
-        store.write_batch([to_document(article)])
+        decision = writer.write([article]).decisions[article.id]
         parent[doc.id] = decision.duplicate_of or article.id
     id_of = {doc.id: to_article(doc).id for doc in docs}
     by_key = {id_of[d.id]: d.id for d in docs}
@@ -76,6 +81,20 @@ def quality(store: ArticleStore) -> tuple[float, float, int, int, int]:
     return precision, recall, tp, fp, fn
 
 
+def written_quality(store: ArticleStore, split: str) -> str:
+    """Per kind recall and precision on a hand-written split (tests/dedup_fixtures.py)."""
+    writer = ArticleWriter(store)
+
+    def decide(articles: list[Article]) -> list[str | None]:
+        report = writer.write(articles)
+        return [report.decisions[a.id].duplicate_of for a in articles]
+
+    result = score(load(split), decide)
+    kinds = "  ".join(f"{k} {result.found[k]}/{result.total[k]}" for k in COPY_KINDS)
+    return (f"{split:8} precision {result.precision:.3f} ({len(result.false_merges)} false merges of "
+            f"{result.pairs} pairs)  recall {result.recall():.3f}: {kinds}")
+
+
 def sentence_pool() -> list[str]:
     pool: list[str] = []
     for doc in corpus():
@@ -89,11 +108,12 @@ def synthetic(pool: list[str], rng: random.Random, n: int) -> str:
 
 
 def populate(store: ArticleStore, target: int, have: int, pool: list[str], rng: random.Random) -> None:
+    """Fill the index with distinct synthetic stories, as the detector files them."""
     lsh = LshIndex(store.db)
     batch = []
     for n in range(have, target):
-        sig = signature(synthetic(pool, rng, n))
-        batch.append((f"synthetic-{n}", sig, band_keys(sig), {"root": f"synthetic-{n}", "content_hash": str(n)}))
+        sk = sketch(synthetic(pool, rng, n))
+        batch.append((f"synthetic-{n}", sk, sk.index_keys(), {"root": f"synthetic-{n}", "content_hash": str(n)}))
         if len(batch) == 500:
             lsh.add_many(batch)
             batch = []
@@ -102,22 +122,33 @@ def populate(store: ArticleStore, target: int, have: int, pool: list[str], rng: 
     lsh.add_many(batch)
 
 
-def lookup_cost(store: ArticleStore, pool: list[str], rng: random.Random, probes: int = 200) -> tuple[float, float]:
-    """(lookup ms, lookup + register ms) per article: the decision alone (band lookups, candidate
-    signatures, comparisons), and the whole check() that also records the article in the index."""
+class RoundTrips(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.count += event.command_name in ("find", "update", "insert", "delete")
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def lookup_cost(store: ArticleStore, listener: RoundTrips, pool: list[str], rng: random.Random,
+                probes: int = 500, batch: int = 100) -> tuple[float, float]:
+    """(ms per article, round trips per batch) of the duplicate decision for new articles, in
+    batches as the crawl makes them: lookups, comparisons and filing the articles in the index."""
     detector = Deduplicator(store)
     articles = [normalise_article(Article(url=f"https://probe.example/{rng.randrange(10**9)}", outlet=None,
                                           title="probe", text=synthetic(pool, rng, -1))) for _ in range(probes)]
+    listener.count = 0
     start = time.perf_counter()
-    for article in articles:
-        sig = signature(article.text)
-        detector._decide(article, sig, band_keys(sig))
-    lookup = time.perf_counter() - start
-    start = time.perf_counter()
-    for article in articles:
-        detector.check(article)
-    full = time.perf_counter() - start
-    return 1000 * lookup / probes, 1000 * full / probes
+    for i in range(0, probes, batch):
+        detector.check_batch(articles[i:i + batch])
+    elapsed = time.perf_counter() - start
+    return 1000 * elapsed / probes, listener.count / (probes / batch)
 
 
 def main() -> None:
@@ -127,32 +158,39 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         uri, server = server_uri(Path(tmp))
         client = connect(uri)
+        listener = RoundTrips()
+        monitored = connect(uri, event_listeners=[listener])
         try:
             db = f"bench_dedup_{os.getpid()}"
             store = ArticleStore(client[db])
             store.ensure_indexes()
-            p, r, tp, fp, fn = quality(store)
-            print(f"labelled corpus: {len(corpus())} documents, {len({d.story for d in corpus()})} stories")
-            print(f"pairwise precision {p:.3f}  recall {r:.3f}  (tp {tp}, fp {fp}, fn {fn})")
+            p, r, tp, fp, fn = generated_quality(store)
+            print(f"generated corpus: {len(corpus())} documents, {len({d.story for d in corpus()})} stories")
+            print(f"  pairwise precision {p:.3f}  recall {r:.3f}  (tp {tp}, fp {fp}, fn {fn})")
             client.drop_database(db)
+            print("hand-written corpus (by helpers who never saw the detector; held-out never tuned on):")
+            for split in ("tune", "heldout"):
+                print("  " + written_quality(ArticleStore(client[f"{db}_{split}"]), split))
+                client.drop_database(f"{db}_{split}")
 
             pool, rng = sentence_pool(), random.Random(11)
-            store = ArticleStore(client[db])
+            store = ArticleStore(monitored[db])
             have, costs = 0, {}
             for size in (int(s) for s in args.sizes.split(",")):
                 print(f"populating {size} stored articles …", flush=True)
                 populate(store, size, have, pool, rng)
                 have = size
-                lookup, full = lookup_cost(store, pool, rng)
-                costs[size] = lookup
-                print(f"at {size} stored: lookup {lookup:.2f} ms/article, lookup + register {full:.2f} ms/article",
-                      flush=True)
+                per_article, trips = lookup_cost(store, listener, pool, rng)
+                costs[size] = per_article
+                print(f"at {size} stored: {per_article:.2f} ms/article (decide + file, batches of 100), "
+                      f"{trips:.0f} round trips per batch", flush=True)
             sizes = sorted(costs)
             if len(sizes) > 1:
-                print(f"lookup growth {sizes[0]} -> {sizes[-1]}: {costs[sizes[-1]] / costs[sizes[0]]:.2f}x")
+                print(f"cost growth {sizes[0]} -> {sizes[-1]}: {costs[sizes[-1]] / costs[sizes[0]]:.2f}x")
             client.drop_database(db)
         finally:
             client.close()
+            monitored.close()
             if server:
                 server.stop()
 

@@ -109,6 +109,8 @@ def main() -> None:
     scenarios: list[tuple] = [
         ("none (baseline)", "almada", {}, None, False),
         ("database away 10 s", "almada", {}, 10.0, True),
+        ("database away 10 s, default timeouts", "almada", {}, 10.0, True, (
+            "-s", "MONGO_SERVER_SELECTION_TIMEOUT_MS=30000", "-s", "STORE_WRITE_RETRIES=3")),
         ("database away for good", "almada", {}, None, True),
         ("truncated gzip article", "zagros", {"/ar/news/66891": lambda n: (200, GZIP_HTML, cut)}, None, False),
         ("200 MB gzip bomb sitemap", "almada", {"/wp-sitemap.xml": lambda n: (200, {"Content-Type": "application/xml"},

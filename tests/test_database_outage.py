@@ -77,3 +77,38 @@ def test_database_away_mid_crawl(tmp_path: Path, outage: float | None) -> None:
     assert record is not None and record["finish_reason"] != "running" and record["items_failed"] >= 1, report
     client.close()
     server.stop()
+
+
+def test_a_short_outage_within_the_timeouts_pauses_the_crawl_and_loses_nothing(tmp_path: Path) -> None:
+    """With the default server-selection timeout (30 s) a 10 s outage is waited out on the database
+    thread: the items wait (and hold the downloader back), then everything is stored; a clean run."""
+    server = EmbeddedServer(tmp_path / "db", free_port())
+    uri = server.start()
+    client = connect(uri)
+    store = ArticleStore(client["pause"])
+    site = ReplicaServer(REPLICAS / "almada", delay=0.4).start()
+    env = {**os.environ, "MONGO_URI": uri, "MONGO_DATABASE": "pause", "NEWSCRAWLER_DATA_DIR": str(tmp_path / "data")}
+    command = [sys.executable, "-m", "scrapy", "crawl", "almada", "-a", f"base_url={site.origin}", *FAST,
+               "-s", f"QUARANTINE_DIR={tmp_path / 'q'}", "-s", "STORE_BATCH_SIZE=1"]
+    crawl = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while store.articles.count_documents({}) == 0 and time.monotonic() < deadline and crawl.poll() is None:
+            time.sleep(0.1)
+        assert store.articles.count_documents({}) >= 1, "the crawl stored an article before the outage"
+        server.stop()
+        time.sleep(10.0)  # the length of the outage is the test's subject
+        server.start()
+        output, _ = crawl.communicate(timeout=300)
+    finally:
+        if crawl.poll() is None:
+            crawl.kill()
+        site.stop()
+    fetched = {article_path(r.path) for r in site.log
+               if r.status == 200 and ALMADA.is_article_url(f"http://x{r.path}")}
+    assert {article_path(d["url"]) for d in store.articles.find()} == fetched, output[-3000:]
+    assert not list((tmp_path / "q").glob("*.jsonl")), "nothing needed the quarantine"
+    assert crawl.returncode == 0, output[-3000:]
+    client.close()
+    server.stop()
