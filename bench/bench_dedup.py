@@ -15,6 +15,7 @@ import re
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from pymongo import monitoring  # noqa: E402
 
 from newscrawler.article import Article  # noqa: E402
 from newscrawler.dedup.detector import Deduplicator  # noqa: E402
-from newscrawler.dedup.sketch import sketch  # noqa: E402
+from newscrawler.dedup.sketch import period_of, sketch  # noqa: E402
 from newscrawler.normalise.article import normalise_article  # noqa: E402
 from newscrawler.store import ArticleStore, connect  # noqa: E402
 from newscrawler.store.embedded import EmbeddedServer  # noqa: E402
@@ -107,13 +108,22 @@ def synthetic(pool: list[str], rng: random.Random, n: int) -> str:
     return ". ".join(f"{s} ({rng.randrange(10**6)} {n})" for s in sentences)
 
 
+PER_DAY = 300  # articles a day across the outlets: the archive spans N / PER_DAY days
+START = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def published(n: int) -> datetime:
+    return START + timedelta(seconds=n * 86_400 / PER_DAY)
+
+
 def populate(store: ArticleStore, target: int, have: int, pool: list[str], rng: random.Random) -> None:
     """Fill the index with distinct synthetic stories, as the detector files them."""
     lsh = LshIndex(store.db)
     batch = []
     for n in range(have, target):
         sk = sketch(synthetic(pool, rng, n))
-        batch.append((f"synthetic-{n}", sk, sk.index_keys(), {"root": f"synthetic-{n}", "content_hash": str(n)}))
+        keys = sk.index_keys(period_of(published(n)), str(n))
+        batch.append((f"synthetic-{n}", sk, keys, {"root": f"synthetic-{n}", "content_hash": str(n)}))
         if len(batch) == 500:
             lsh.add_many(batch)
             batch = []
@@ -137,12 +147,13 @@ class RoundTrips(monitoring.CommandListener):
 
 
 def lookup_cost(store: ArticleStore, listener: RoundTrips, pool: list[str], rng: random.Random,
-                probes: int = 500, batch: int = 100) -> tuple[float, float]:
+                have: int, probes: int = 500, batch: int = 100) -> tuple[float, float]:
     """(ms per article, round trips per batch) of the duplicate decision for new articles, in
     batches as the crawl makes them: lookups, comparisons and filing the articles in the index."""
     detector = Deduplicator(store)
     articles = [normalise_article(Article(url=f"https://probe.example/{rng.randrange(10**9)}", outlet=None,
-                                          title="probe", text=synthetic(pool, rng, -1))) for _ in range(probes)]
+                                          title="probe", text=synthetic(pool, rng, -1), published_at=published(have)))
+                for _ in range(probes)]  # new articles of the latest day
     listener.count = 0
     start = time.perf_counter()
     for i in range(0, probes, batch):
@@ -177,10 +188,10 @@ def main() -> None:
             store = ArticleStore(monitored[db])
             have, costs = 0, {}
             for size in (int(s) for s in args.sizes.split(",")):
-                print(f"populating {size} stored articles …", flush=True)
+                print(f"populating {size} stored articles ({PER_DAY} a day) …", flush=True)
                 populate(store, size, have, pool, rng)
                 have = size
-                per_article, trips = lookup_cost(store, listener, pool, rng)
+                per_article, trips = lookup_cost(store, listener, pool, rng, have)
                 costs[size] = per_article
                 print(f"at {size} stored: {per_article:.2f} ms/article (decide + file, batches of 100), "
                       f"{trips:.0f} round trips per batch", flush=True)

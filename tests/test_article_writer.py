@@ -90,3 +90,13 @@ def test_round_trips_per_batch_do_not_grow_with_the_batch(mongo_uri: str, db_nam
     assert small == large, f"10 articles: {small} round trips, 100 articles: {large}"
     assert large <= 12, listener.counts
     client.close()
+
+
+def test_an_identical_copy_years_later_is_still_found(store: ArticleStore) -> None:
+    """Near-duplicate keys are filed per week (flat cost); the exact text is a key in no period."""
+    writer = ArticleWriter(store)
+    original = article(1, text=STORY * 4, published_at=datetime(2021, 3, 1, tzinfo=UTC))
+    writer.write([original])
+    copy = article(2, text=STORY * 4, published_at=datetime(2024, 9, 9, tzinfo=UTC))
+    decision = ArticleWriter(store).write([copy]).decisions[copy.id]
+    assert (decision.duplicate_of, decision.reason) == (original.id, "exact")

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newscrawler.article import Article
-from newscrawler.dedup.sketch import Sketch, compare, is_near_duplicate, sketch
+from newscrawler.dedup.sketch import Sketch, compare, is_near_duplicate, period_of, sketch
 from newscrawler.store import ArticleStore
 from newscrawler.store.lsh import MAX_BUCKET, LshIndex
 
@@ -41,6 +41,7 @@ class _Pending:
     article: Article
     sig: Sketch
     keys: list[str]  # filed under
+    query: list[str]  # looked up
     attrs: dict[str, Any]
 
 
@@ -68,11 +69,13 @@ class Deduplicator:
                 decisions.append(Decision(root if root and root != article.id else None, "known"))
                 continue
             sig = sketch(article.text)
-            fresh[article.id] = _Pending(article, sig, sig.index_keys(), {})
+            period = period_of(article.published_at or article.fetched_at)
+            fresh[article.id] = _Pending(article, sig, sig.index_keys(period, article.content_hash),
+                                         sig.query_keys(period, article.content_hash), {})
             decisions.append(None)
         pending = list(fresh.values())
         stored_originals = self._stored_originals(pending)
-        buckets = self.lsh.buckets_of(k for p in pending for k in p.sig.query_keys())
+        buckets = self.lsh.buckets_of(k for p in pending for k in p.query)
         full = {key for key, ids in buckets.items() if len(ids) >= MAX_BUCKET}
         buckets = {key: ids for key, ids in buckets.items() if key not in full}
         candidates = self._signatures({i for ids in buckets.values() for i in ids} - set(fresh))
@@ -99,8 +102,7 @@ class Deduplicator:
             return Decision(credited, "credited", 1.0)
         # Identical texts share every band, so exact copies are among the LSH candidates too.
         matches: list[tuple[bool, datetime, str, float]] = []
-        query = p.sig.query_keys()
-        for candidate_id in {i for key in query for i in (*buckets.get(key, ()), *batch_buckets.get(key, ()))}:
+        for candidate_id in {i for key in p.query for i in (*buckets.get(key, ()), *batch_buckets.get(key, ()))}:
             if candidate_id == own:
                 continue
             if candidate_id in decided:  # earlier in this batch

@@ -17,7 +17,11 @@ verbatim copy.
 
 Candidates come from two small sets of index keys per article (newscrawler/store/lsh.py): MinHash-LSH
 bands over content words (rewrites and copies alike), and the hashes of the first sentences (the
-lead an aggregator's teaser quotes; looked up with every sentence of the other article).
+lead an aggregator's teaser quotes; looked up with the first sentences of the other article).
+Keys are filed per week of publication (of fetch, when the page has no date) and looked up in that
+week and the two around it: syndication happens within days, and a bucket then holds a few weeks
+of articles whatever the size of the archive, so the cost per article stays flat as the store grows
+to millions (a later copy with identical text is found in any period: the exact text is a key of its own).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import re
 import zlib
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
 import numpy as np
@@ -37,6 +42,8 @@ from newscrawler.normalise.text import match_key
 
 BANDS, ROWS = 10, 3  # over content words: P(candidate) = 1-(1-J^3)^10: 0.91 at J=0.6, 0.24 at J=0.3
 LEAD_SENTENCES = 2  # first sentences indexed for teasers
+LEAD_LOOKUPS = 6  # first sentences looked up (a teaser's own header comes before the lead it quotes)
+PERIOD_SECONDS = 7 * 86_400
 MIN_SENTENCE_WORDS = 6
 SHINGLE = 3
 _SENTENCE_END = re.compile(r"(?<!\d)[.!?؟…](?!\d)|\n")
@@ -61,7 +68,8 @@ class Sketch:
     words: frozenset[int]  # content words (no particles, no numbers), hashed
     trigrams: frozenset[int]  # word 3-grams, hashed
     sentences: frozenset[int]  # sentences of ≥ MIN_SENTENCE_WORDS words, hashed
-    lead: tuple[int, ...]  # the first of those sentences, in order
+    lead: tuple[int, ...]  # the first LEAD_SENTENCES of those sentences, in order
+    opening: tuple[int, ...]  # the first LEAD_LOOKUPS of them
     numbers: tuple[str, ...]  # the figures of the text, in order
     minhash: np.ndarray  # uint32[BANDS * ROWS] over `words`
 
@@ -70,25 +78,30 @@ class Sketch:
         return [f"w{band}:{hashlib.blake2b(rows[band].tobytes(), digest_size=8).hexdigest()}"
                 for band in range(BANDS)]
 
-    def index_keys(self) -> list[str]:
-        """The keys this article is filed under."""
-        return [*self.band_keys(), *(f"l:{h:08x}" for h in self.lead)]
+    def index_keys(self, period: int, content_hash: str) -> list[str]:
+        """The keys this article is filed under: bands and lead in its period (see period_of),
+        and its exact text in no period."""
+        return [*(f"{period}/{key}" for key in (*self.band_keys(), *(f"l:{h:08x}" for h in self.lead))),
+                f"h:{content_hash}"]
 
-    def query_keys(self) -> list[str]:
-        """The keys to look up: its bands, and every sentence (one may be another article's lead)."""
-        return [*self.band_keys(), *(f"l:{h:08x}" for h in sorted(self.sentences))]
+    def query_keys(self, period: int, content_hash: str) -> list[str]:
+        """The keys to look up: its bands and its first sentences (one may be another article's
+        lead) in its period and the two around it, and its exact text."""
+        keys = [*self.band_keys(), *(f"l:{h:08x}" for h in self.opening)]
+        return [*(f"{p}/{key}" for p in (period - 1, period, period + 1) for key in keys), f"h:{content_hash}"]
 
     def to_document(self) -> dict[str, object]:
         return {"w": _pack(self.words), "t": _pack(self.trigrams), "s": _pack(self.sentences),
-                "lead": list(self.lead), "numbers": list(self.numbers), "mh": _pack_array(self.minhash)}
+                "lead": list(self.opening), "numbers": list(self.numbers), "mh": _pack_array(self.minhash)}
 
     @classmethod
     def from_document(cls, doc: dict[str, object]) -> Sketch | None:
         """None for an entry written by an older version (no sketch): it is then never a candidate."""
         if "w" not in doc:
             return None
-        return cls(_unpack(doc["w"]), _unpack(doc["t"]), _unpack(doc["s"]), tuple(doc.get("lead", [])),  # type: ignore[arg-type]
-                   tuple(doc.get("numbers", [])), _unpack_array(doc["mh"]))  # type: ignore[arg-type]
+        opening = tuple(doc.get("lead", []))  # type: ignore[call-overload]
+        return cls(_unpack(doc["w"]), _unpack(doc["t"]), _unpack(doc["s"]), opening[:LEAD_SENTENCES], opening,
+                   tuple(doc.get("numbers", [])), _unpack_array(doc["mh"]))  # type: ignore[call-overload]
 
 
 def _pack(values: frozenset[int]) -> str:
@@ -126,9 +139,15 @@ def sketch(text: str) -> Sketch:
     mh = _template().copy()
     if content:
         mh.update_batch([w.encode() for w in sorted(content)])
+    opening = tuple(_hash32(s) for s in said[:LEAD_LOOKUPS])
     return Sketch(frozenset(map(_hash32, content)), frozenset(map(_hash32, grams)),
-                  frozenset(map(_hash32, said)), tuple(_hash32(s) for s in said[:LEAD_SENTENCES]),
+                  frozenset(map(_hash32, said)), opening[:LEAD_SENTENCES], opening,
                   tuple(_NUMBER.findall(folded)), mh.hashvalues.astype(np.uint32))
+
+
+def period_of(when: datetime | None) -> int:
+    """The week an article is filed under: its publication (or fetch) time; 0 if neither is known."""
+    return int(when.timestamp() // PERIOD_SECONDS) if when else 0
 
 
 @dataclass(frozen=True)
