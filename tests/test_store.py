@@ -91,3 +91,43 @@ def test_an_insert_that_lost_a_race_counts_as_unchanged_and_overwrites_nothing(s
     clash = {"_id": "a3", "canonical_url": "https://x.example/2", "title": "t3", "text": "y", "content_hash": "h4"}
     with pytest.raises(BulkWriteError):
         racer.write_batch([clash])  # same canonical_url under another _id: never silently unstored
+
+
+def test_wrong_guesses_of_the_duplicate_index_take_the_reading_path(store: ArticleStore) -> None:
+    """`expect` lets the store skip its read; where the guess is wrong nothing is lost or stale."""
+    stored = {"_id": "g1", "canonical_url": "https://x.example/g1", "title": "t", "text": "old", "content_hash": "h1"}
+    store.write_batch([stored])
+    changed = {**stored, "text": "new", "content_hash": "h2"}
+    absent = {"_id": "g2", "canonical_url": "https://x.example/g2", "title": "t", "text": "x", "content_hash": "h3"}
+    result = store.write_batch([changed, absent], expect={"g1": "new", "g2": "unchanged"})
+    assert result.updated == ["g1"] and result.new == ["g2"] and not result.unchanged
+    assert store.articles.find_one({"_id": "g1"})["text"] == "new" and store.articles.find_one({"_id": "g2"})
+    assert [v["text"] for v in store.history("g1")] == ["old"]
+
+
+def test_a_batch_of_unchanged_revisits_is_one_round_trip(mongo_uri: str, db_name: str, store: ArticleStore) -> None:
+    from pymongo import monitoring
+
+    from newscrawler.store import connect
+
+    class Count(monitoring.CommandListener):
+        n = 0
+
+        def started(self, event: monitoring.CommandStartedEvent) -> None:
+            Count.n += event.command_name in ("find", "update", "insert", "delete")
+
+        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+            pass
+
+        def failed(self, event: monitoring.CommandFailedEvent) -> None:
+            pass
+
+    client = connect(mongo_uri, event_listeners=[Count()])
+    watched = ArticleStore(client[db_name])
+    docs = [{"_id": f"r{n}", "canonical_url": f"https://x.example/r{n}", "title": "t", "text": "x",
+             "content_hash": f"h{n}", "url": f"https://x.example/r{n}"} for n in range(50)]
+    watched.write_batch(docs, expect={d["_id"]: "new" for d in docs})
+    Count.n = 0
+    result = watched.write_batch(docs, expect={d["_id"]: "unchanged" for d in docs})
+    assert len(result.unchanged) == 50 and Count.n == 1
+    client.close()

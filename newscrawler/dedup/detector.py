@@ -17,7 +17,7 @@ in memory (they never change for a given content hash), so candidates seen again
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ class Decision:
     duplicate_of: str | None
     reason: str | None = None  # "known" | "credited" | "exact" | "near"
     score: float | None = None
+    first_seen: bool = False  # the index had never seen this article (so the store has not either)
 
 
 @dataclass
@@ -90,7 +91,8 @@ class Deduplicator:
             for key in p.keys:
                 batch_buckets.setdefault(key, []).append(p.article.id)
         self._remember(pending, known, decided, full)
-        return [d if d is not None else decided[a.id] for d, a in zip(decisions, articles, strict=True)]
+        return [d if d is not None else replace(decided[a.id], first_seen=a.id not in known)
+                for d, a in zip(decisions, articles, strict=True)]
 
     def _decide(self, p: _Pending, stored_originals: set[str], fresh: dict[str, _Pending],
                 decided: dict[str, Decision], buckets: dict[str, list[str]],

@@ -158,17 +158,67 @@ class ArticleStore:
         for waiting in list(self.awaiting.find({"_id": {"$in": list(docs)}}, {"_id": 1})):
             self.link_waiting_copies(waiting["_id"])
 
-    def write_batch(self, docs: list[dict[str, Any]], now: datetime | None = None) -> BatchResult:
+    def write_batch(self, docs: list[dict[str, Any]], now: datetime | None = None,
+                    expect: dict[str, str] | None = None) -> BatchResult:
         """Upsert a batch of extracted articles; returns which ids were new, updated, unchanged.
 
         New: inserted with version 1. Same content hash: only visit fields and last_seen_at move.
         Changed text: the previous text goes to `article_versions`, `version` increments,
         `modified_at` becomes the page's modified date or now, `first_seen_at` is kept.
+
+        `expect` (from the duplicate index, which has already read what it knows of these articles):
+        id -> "new" or "unchanged". Those are written without reading them first, so a batch of new
+        articles costs an insert and the waiting-copies check, a batch of unchanged revisits one
+        update; where the guess was wrong (another worker, a write that never happened) the
+        article takes the reading path.
         """
         now = now or datetime.now(UTC)
         latest: dict[str, dict[str, Any]] = {}
         for doc in docs:  # the same article twice in one batch: the last fetch wins
             latest[doc["_id"]] = doc
+        expect = expect or {}
+        guessed = {i: expect[i] for i in latest if expect.get(i) in ("new", "unchanged")}
+        result = BatchResult()
+        if guessed:
+            result, unsure = self._write_guessed({i: latest[i] for i in guessed}, guessed, now)
+            rest = {i: d for i, d in latest.items() if i not in guessed or i in unsure}
+        else:
+            rest = latest
+        if rest:
+            read = self._write_read(rest, now)
+            result.new += read.new
+            result.updated += read.updated
+            result.unchanged += read.unchanged
+        if result.new or result.updated:  # an unchanged revisit was linked when it was first stored
+            self._link_copies({i: latest[i] for i in (*result.new, *result.updated)})
+        return result
+
+    def _write_guessed(self, docs: dict[str, dict[str, Any]], guessed: dict[str, str],
+                       now: datetime) -> tuple[BatchResult, set[str]]:
+        """One bulk_write without a read; returns the result and the ids whose guess was wrong."""
+        result = BatchResult()
+        ops: list[InsertOne[dict[str, Any]] | UpdateOne] = []
+        keys: list[str] = []
+        for _id, doc in docs.items():
+            fields = {k: v for k, v in doc.items() if k not in _STORE_OWNED}
+            keys.append(_id)
+            if guessed[_id] == "new":
+                ops.append(InsertOne({**fields, "_id": _id, "version": 1, "first_seen_at": now, "last_seen_at": now}))
+                result.new.append(_id)
+            else:
+                visit = {k: fields[k] for k in _VISIT_FIELDS if k in fields}
+                ops.append(UpdateOne({"_id": _id}, {"$set": {**visit, "last_seen_at": now}}))
+                result.unchanged.append(_id)
+        existed, matched = _insert_or_update(self.articles, ops, keys)
+        unsure = set(existed)  # stored after all: read and decide
+        if matched < len(result.unchanged):  # some "unchanged" are not stored: read and decide
+            present = set(self.existing(result.unchanged, ("_id",)))
+            unsure |= set(result.unchanged) - present
+        result.new = [i for i in result.new if i not in unsure]
+        result.unchanged = [i for i in result.unchanged if i not in unsure]
+        return result, unsure
+
+    def _write_read(self, latest: dict[str, dict[str, Any]], now: datetime) -> BatchResult:
         stored = self.existing(list(latest))
         result = BatchResult()
         article_ops: list[InsertOne[dict[str, Any]] | UpdateOne] = []
@@ -207,12 +257,10 @@ class ArticleStore:
         if version_ops:  # history first: a crash between the two never loses the old text
             self.versions.bulk_write(version_ops, ordered=False)
         if article_ops:
-            raced = _raced_inserts(self.articles, article_ops, op_keys)
+            raced, _ = _insert_or_update(self.articles, article_ops, op_keys)
             if raced:  # another worker inserted the same article between our read and write
                 result.new = [i for i in result.new if i not in raced]
                 result.unchanged.extend(sorted(raced))
-        if latest:
-            self._link_copies(latest)
         return result
 
     def history(self, article_id: str) -> list[dict[str, Any]]:
@@ -223,21 +271,21 @@ class ArticleStore:
 DUPLICATE_KEY = 11000
 
 
-def _raced_inserts(collection: Collection[dict[str, Any]], ops: list[Any], keys: list[str]) -> set[str]:
-    """bulk_write(ops) unordered; returns the `_id`s of inserts that lost a race (duplicate key).
-    Any other write error is raised."""
+def _insert_or_update(collection: Collection[dict[str, Any]], ops: list[Any], keys: list[str]) -> tuple[set[str], int]:
+    """bulk_write(ops) unordered; returns the `_id`s of inserts that found the article already
+    stored (duplicate key on `_id`) and how many updates matched. Any other write error is raised."""
     try:
-        collection.bulk_write(ops, ordered=False)
+        outcome = collection.bulk_write(ops, ordered=False)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         if not errors or any(e.get("code") != DUPLICATE_KEY or not isinstance(ops[e["index"]], InsertOne)
                              for e in errors):
             raise
-        raced = {keys[e["index"]] for e in errors}
-        # Only a race on `_id` is harmless; a clash on another unique key (canonical_url under
-        # another _id) would lose the article: raised.
-        present = {d["_id"] for d in collection.find({"_id": {"$in": sorted(raced)}}, {"_id": 1})}
-        if present != raced:
+        existed = {keys[e["index"]] for e in errors}
+        # Only a clash on `_id` means "already stored"; a clash on another unique key (canonical_url
+        # under another _id) would lose the article: raised.
+        present = {d["_id"] for d in collection.find({"_id": {"$in": sorted(existed)}}, {"_id": 1})}
+        if present != existed:
             raise
-        return raced
-    return set()
+        return existed, int(exc.details.get("nMatched", 0))
+    return set(), outcome.matched_count

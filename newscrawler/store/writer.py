@@ -70,8 +70,12 @@ class ArticleWriter:
                     survivors.append(article)
         if survivors:
             when = now or datetime.now(UTC)
+            # What the duplicate index already knows spares the store its read (write_batch's `expect`).
+            expect = {i: "new" if d.first_seen else "unchanged"
+                      for i, d in report.decisions.items() if d.first_seen or d.reason == "known"}
             for _, result in self._attempt(
-                    "store", lambda part: self.store.write_batch([to_document(a) for a in part], now=when),
+                    "store", lambda part: self.store.write_batch([to_document(a) for a in part], now=when,
+                                                                 expect=expect),
                     survivors, report):
                 report.stored.new += result.new
                 report.stored.updated += result.updated
