@@ -63,11 +63,13 @@ def _hash32(text: str) -> int:
     return zlib.crc32(text.encode())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Sketch:
-    words: frozenset[int]  # content words (no particles, no numbers), hashed
-    trigrams: frozenset[int]  # word 3-grams, hashed
-    sentences: frozenset[int]  # sentences of ≥ MIN_SENTENCE_WORDS words, hashed
+    # Hashed sets as sorted unique uint32 arrays: ~2 KB an article (Python sets of ints take ~20x that,
+    # and the detector caches thousands of sketches).
+    words: np.ndarray  # content words (no particles, no numbers)
+    trigrams: np.ndarray  # word 3-grams
+    sentences: np.ndarray  # sentences of ≥ MIN_SENTENCE_WORDS words
     lead: tuple[int, ...]  # the first LEAD_SENTENCES of those sentences, in order
     opening: tuple[int, ...]  # the first LEAD_LOOKUPS of them
     numbers: tuple[str, ...]  # the figures of the text, in order
@@ -104,12 +106,16 @@ class Sketch:
                    tuple(doc.get("numbers", [])), _unpack_array(doc["mh"]))  # type: ignore[call-overload]
 
 
-def _pack(values: frozenset[int]) -> str:
-    return base64.b64encode(np.array(sorted(values), dtype=np.uint32).tobytes()).decode()
+def _hashed(values: set[str]) -> np.ndarray:
+    return np.unique(np.fromiter((zlib.crc32(v.encode()) for v in values), dtype=np.uint32, count=len(values)))
 
 
-def _unpack(text: object) -> frozenset[int]:
-    return frozenset(np.frombuffer(base64.b64decode(str(text)), dtype=np.uint32).tolist())
+def _pack(values: np.ndarray) -> str:
+    return base64.b64encode(values.astype(np.uint32).tobytes()).decode()
+
+
+def _unpack(text: object) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(str(text)), dtype=np.uint32).copy()
 
 
 def _pack_array(values: np.ndarray) -> str:
@@ -120,28 +126,19 @@ def _unpack_array(text: object) -> np.ndarray:
     return np.frombuffer(base64.b64decode(str(text)), dtype=np.uint32).copy()
 
 
-def sentences(text: str) -> list[str]:
-    """The folded sentences long enough to be evidence, in order."""
-    out = []
-    for raw in _SENTENCE_END.split(text):
-        folded = match_key(raw)
-        if len(folded.split()) >= MIN_SENTENCE_WORDS:
-            out.append(folded)
-    return out
-
-
 def sketch(text: str) -> Sketch:
-    folded = match_key(text)
+    # Folded once, sentence by sentence (folding drops the punctuation that ends them).
+    chunks = [match_key(raw) for raw in _SENTENCE_END.split(text)]
+    said = [c for c in chunks if len(c.split()) >= MIN_SENTENCE_WORDS]
+    folded = " ".join(c for c in chunks if c)
     words = folded.split()
     content = {w for w in words if w not in _STOPWORDS and not w.isdigit()}
     grams = {" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)} or {folded}
-    said = sentences(text)
     mh = _template().copy()
     if content:
         mh.update_batch([w.encode() for w in sorted(content)])
     opening = tuple(_hash32(s) for s in said[:LEAD_LOOKUPS])
-    return Sketch(frozenset(map(_hash32, content)), frozenset(map(_hash32, grams)),
-                  frozenset(map(_hash32, said)), opening[:LEAD_SENTENCES], opening,
+    return Sketch(_hashed(content), _hashed(grams), _hashed(set(said)), opening[:LEAD_SENTENCES], opening,
                   tuple(_NUMBER.findall(folded)), mh.hashvalues.astype(np.uint32))
 
 
@@ -159,16 +156,16 @@ class Similarity:
     figures: int  # how many figures the shorter text has
 
 
-def _containment(a: frozenset[int], b: frozenset[int]) -> float:
-    smaller = min(len(a), len(b))
-    return len(a & b) / smaller if smaller else 0.0
+def _containment(a: np.ndarray, b: np.ndarray) -> float:
+    smaller = min(a.size, b.size)
+    return np.intersect1d(a, b, assume_unique=True).size / smaller if smaller else 0.0
 
 
 def compare(a: Sketch, b: Sketch) -> Similarity:
     na, nb = Counter(a.numbers), Counter(b.numbers)
     figures = min(sum(na.values()), sum(nb.values()))
     numbers = sum((na & nb).values()) / figures if figures >= 3 else 1.0
-    said = _containment(a.sentences, b.sentences) if a.sentences and b.sentences else 1.0
+    said = _containment(a.sentences, b.sentences) if a.sentences.size and b.sentences.size else 1.0
     return Similarity(_containment(a.trigrams, b.trigrams), _containment(a.words, b.words), said, numbers, figures)
 
 
