@@ -6,7 +6,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from newscrawler.normalise.article import normalise_article
+from newscrawler.normalise.article import is_normalised, normalise_article
 from pipelines.items import as_article, guarded
 
 
@@ -20,4 +20,5 @@ class NormalisePipeline:
 
     @guarded("normalise")
     def process_item(self, item: Any) -> Any:
-        return normalise_article(as_article(item))
+        article = as_article(item)
+        return article if is_normalised(article) else normalise_article(article)

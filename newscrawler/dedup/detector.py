@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newscrawler.article import Article
-from newscrawler.dedup.sketch import Sketch, compare, is_near_duplicate, period_of, sketch
+from newscrawler.dedup.sketch import Sketch, compare, is_near_duplicate, period_of, sketch_of
 from newscrawler.store import ArticleStore
 from newscrawler.store.lsh import MAX_BUCKET, LshIndex
 
@@ -69,7 +69,7 @@ class Deduplicator:
                 root = previous[1].get("root")  # unchanged text: the earlier decision stands
                 decisions.append(Decision(root if root and root != article.id else None, "known"))
                 continue
-            sig = sketch(article.text)
+            sig = sketch_of(article, article.text, article.content_hash)
             period = period_of(article.published_at or article.fetched_at)
             fresh[article.id] = _Pending(article, sig, sig.index_keys(period, article.content_hash),
                                          sig.query_keys(period, article.content_hash), {})

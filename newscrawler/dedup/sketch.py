@@ -184,3 +184,20 @@ def is_near_duplicate(sim: Similarity) -> bool:
     least_trigrams = REWRITE_TRIGRAMS if sim.figures >= 3 else REWRITE_TRIGRAMS_WITHOUT_FIGURES
     rewrite = sim.words >= REWRITE_WORDS and sim.trigrams >= least_trigrams and sim.numbers >= REWRITE_NUMBERS
     return verbatim or rewrite
+
+
+# A sketch computed where the CPU is cheap (the extraction worker) travels with its article as a
+# plain attribute, not a field: item exporters and the stored document never see it.
+_ATTACHED = "_newscrawler_sketch"
+
+
+def attach(article: object, sk: Sketch, content_hash: str) -> None:
+    setattr(article, _ATTACHED, (content_hash, sk))
+
+
+def sketch_of(article: object, text: str, content_hash: str) -> Sketch:
+    """The article's attached sketch if it was made for this text, else one made now."""
+    attached = getattr(article, _ATTACHED, None)
+    if attached and attached[0] == content_hash:
+        return attached[1]
+    return sketch(text)

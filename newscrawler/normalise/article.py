@@ -29,6 +29,19 @@ def normalise_article(article: Article) -> Article:
     return article
 
 
+_NORMALISED = "_newscrawler_normalised"
+
+
+def mark_normalised(article: Article) -> None:
+    """Normalised already (in the extraction worker) for its current text and URL."""
+    setattr(article, _NORMALISED, (article.text, article.url, article.canonical_url))
+
+
+def is_normalised(article: Article) -> bool:
+    mark = getattr(article, _NORMALISED, None)
+    return mark is not None and mark == (article.text, article.url, article.canonical_url)
+
+
 def rejection_reason(article: Article) -> str | None:
     """Why this item is not a storable article, or None."""
     if not article.title:
