@@ -100,3 +100,15 @@ def test_an_identical_copy_years_later_is_still_found(store: ArticleStore) -> No
     copy = article(2, text=STORY * 4, published_at=datetime(2024, 9, 9, tzinfo=UTC))
     decision = ArticleWriter(store).write([copy]).decisions[copy.id]
     assert (decision.duplicate_of, decision.reason) == (original.id, "exact")
+
+
+def test_a_sketch_made_in_the_worker_is_used_only_for_the_text_it_was_made_for() -> None:
+    from newscrawler.dedup.sketch import attach, sketch, sketch_of
+
+    a = article(1, text=STORY * 2)
+    other = sketch("نص آخر تماماً عن موضوع مختلف في مدينة أخرى " * 5)
+    attach(a, other, a.content_hash)
+    assert sketch_of(a, a.text, a.content_hash) is other, "made for this text: used as is"
+    a.text = STORY * 3
+    a.content_hash = "changed"
+    assert sketch_of(a, a.text, a.content_hash) is not other, "the text changed since: made again"
