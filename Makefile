@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 REPLICAS := tests/replicas
 
-.PHONY: setup crawl test test-shifted-clock bench-extract bench-faults db-start db-stop db-status clean
+.PHONY: setup crawl test test-shifted-clock bench bench-extract bench-faults db-start db-stop db-status clean bench-dedup
 
 $(STAMP): pyproject.toml scripts/install-system-deps
 	./scripts/install-system-deps
@@ -49,3 +49,7 @@ bench-faults: setup
 ## Near-duplicate quality (labelled corpus) and lookup cost at 10k / 100k stored articles.
 bench-dedup: setup
 	$(PY) bench/bench_dedup.py
+
+## Crawl throughput on a generated Al-Mada site (2,000 / 20,000 pages) vs the extraction ceiling, re-crawl, store rates.
+bench: setup
+	$(PY) bench/bench_crawl.py

@@ -64,3 +64,14 @@ def test_cli_db_start_status_stop(tmp_path: Path) -> None:
     assert cli("db", "status").stdout == first.stdout, "second start reused the same server"
     assert cli("db", "stop").stdout.strip() == "stopped"
     assert cli("db", "status").returncode == 3
+
+
+def test_stop_reaps_a_server_this_process_started(tmp_path: Path) -> None:
+    """A stopped child stays a zombie (and answers `kill -0`) until reaped: stop() reaps it rather
+    than waiting out its timeout and sending SIGKILL to a process that is already gone."""
+    server = EmbeddedServer(tmp_path, free_port())
+    server.start()
+    pid = server.pid()
+    assert pid is not None and server.stop()
+    assert not Path(f"/proc/{pid}").exists(), "no zombie left behind"
+    assert server.pid() is None

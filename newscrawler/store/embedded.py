@@ -129,6 +129,12 @@ class EmbeddedServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
+                # A server this process started stays a zombie (and answers kill 0) until reaped.
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    break
+            except ChildProcessError:  # not our child: its parent reaps it
+                pass
+            try:
                 os.kill(pid, 0)
             except ProcessLookupError:
                 break
