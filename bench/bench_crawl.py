@@ -74,6 +74,7 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.procstats import peak_rss_mb  # noqa: E402
 from newscrawler.article import Article, to_document  # noqa: E402
 from newscrawler.replica import render_today  # noqa: E402
 from newscrawler.store import ArticleStore, connect  # noqa: E402
@@ -399,16 +400,6 @@ class AccessSummary:
 
 # --- /proc ------------------------------------------------------------------------------------------
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def _stat_fields(pid: int) -> list[str]:

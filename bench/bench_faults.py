@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.procstats import peak_rss_mb  # noqa: E402
 from newscrawler.outlets import get_outlet  # noqa: E402
 from newscrawler.store import ArticleStore, connect  # noqa: E402
 from newscrawler.store.embedded import EmbeddedServer  # noqa: E402
@@ -29,16 +30,6 @@ from tests.conftest import FAST, REPLICAS, free_port  # noqa: E402
 from tests.test_hostile_servers import HostileServer  # noqa: E402
 
 GZIP_HTML = {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}
-
-
-def peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def run(name: str, outlet: str, rules: dict, outage: float | None = None, stop_db: bool = False,

@@ -28,6 +28,21 @@ def article_path(url: str) -> str:
     return urlsplit(url).path.rstrip("/")
 
 
+def outage_mid_crawl(crawl: subprocess.Popen, store: ArticleStore, server: EmbeddedServer,
+                     outage: float | None) -> str:
+    """Once the crawl has stored its first article, the database goes away for `outage` seconds
+    (None: for good); returns the crawl's output once it ends."""
+    deadline = time.monotonic() + 120
+    while store.articles.count_documents({}) == 0 and time.monotonic() < deadline and crawl.poll() is None:
+        time.sleep(0.1)  # waiting for evidence: the first article stored
+    assert store.articles.count_documents({}) >= 1, "the crawl stored an article before the outage"
+    server.stop()
+    if outage is not None:
+        time.sleep(outage)  # the length of the outage is the test's subject
+        server.start()
+    return crawl.communicate(timeout=300)[0]
+
+
 @pytest.mark.parametrize("outage", [10.0, 45.0, None], ids=["10s", "45s", "forever"])
 def test_database_away_mid_crawl(tmp_path: Path, outage: float | None) -> None:
     server = EmbeddedServer(tmp_path / "db", free_port())
@@ -43,15 +58,7 @@ def test_database_away_mid_crawl(tmp_path: Path, outage: float | None) -> None:
     crawl = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)
     try:
-        deadline = time.monotonic() + 120
-        while store.articles.count_documents({}) == 0 and time.monotonic() < deadline and crawl.poll() is None:
-            time.sleep(0.1)  # waiting for evidence: the first article stored
-        assert store.articles.count_documents({}) >= 1, "the crawl stored an article before the outage"
-        server.stop()
-        if outage is not None:
-            time.sleep(outage)  # the length of the outage is the test's subject
-            server.start()
-        output, _ = crawl.communicate(timeout=300)
+        output = outage_mid_crawl(crawl, store, server, outage)
     finally:
         if crawl.poll() is None:
             crawl.kill()
@@ -93,14 +100,7 @@ def test_a_short_outage_within_the_timeouts_pauses_the_crawl_and_loses_nothing(t
     crawl = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)
     try:
-        deadline = time.monotonic() + 120
-        while store.articles.count_documents({}) == 0 and time.monotonic() < deadline and crawl.poll() is None:
-            time.sleep(0.1)
-        assert store.articles.count_documents({}) >= 1, "the crawl stored an article before the outage"
-        server.stop()
-        time.sleep(10.0)  # the length of the outage is the test's subject
-        server.start()
-        output, _ = crawl.communicate(timeout=300)
+        output = outage_mid_crawl(crawl, store, server, 10.0)
     finally:
         if crawl.poll() is None:
             crawl.kill()
