@@ -43,7 +43,7 @@ def quarantined(folder: Path) -> list[dict]:
 
 
 def test_a_page_that_breaks_extraction_is_kept_with_its_raw_bytes(tmp_path: Path, monkeypatch) -> None:
-    import newscrawler.scrapy_ext.extraction
+    import newscrawler.prepare
     from spiders.basnews import BasnewsSpider
 
     # In-process extraction (EXTRACT_WORKERS=0) so the test can break it; the worker path is the
@@ -55,7 +55,7 @@ def test_a_page_that_breaks_extraction_is_kept_with_its_raw_bytes(tmp_path: Path
     def broken(*args: object, **kwargs: object) -> Article:
         raise TypeError("'dict' object has no attribute 'strip'")  # what a JSON-LD object did to us
 
-    monkeypatch.setattr(newscrawler.scrapy_ext.extraction, "extract_article", broken)
+    monkeypatch.setattr(newscrawler.prepare, "extract_article", broken)
     body = PAGE.read_bytes()
     response = HtmlResponse(URL, body=body, headers={"Content-Type": "text/html; charset=utf-8"},
                             request=Request(URL, meta={"page_kind": "article"}))

@@ -1,7 +1,8 @@
 """Article extraction in worker processes, off the reactor thread.
 
 EXTRACT_WORKERS processes (pebble) extract pages while the reactor goes on downloading; they also
-normalise the article and make its duplicate sketch, the other CPU work an article costs. At most
+normalise the article and make its duplicate sketch, the other CPU work an article costs
+(newscrawler/prepare.py, which imports no Scrapy: the workers stay small). At most
 EXTRACT_MAX_PENDING pages wait for a worker; the callbacks beyond that wait on a semaphore, which
 keeps their responses in Scrapy's scraper slot and so holds the downloader back (SCRAPER_SLOT_MAX_
 ACTIVE_SIZE): a slow extractor slows the crawl instead of filling memory. A page that takes longer
@@ -26,29 +27,13 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import DeferredSemaphore
 
 from newscrawler.article import Article
-from newscrawler.dedup.sketch import attach, sketch
-from newscrawler.extract import extract_article
-from newscrawler.normalise.article import mark_normalised, normalise_article
+from newscrawler.prepare import extract_normalised
 from newscrawler.scrapy_ext.offload import deferred_from_future
 
 log = logging.getLogger(__name__)
 
 # Workers are recycled after this many pages: lxml and trafilatura caches only ever grow.
 TASKS_PER_WORKER = 2000
-
-
-def extract_normalised(body: bytes, url: str, outlet: str, *, content_type: str | None,
-                       fetched_at: datetime) -> Article:
-    """In the worker: extract, then what costs CPU later on the crawl's side (normalise, the
-    duplicate sketch). A failure after extraction is left to the pipelines, which own it."""
-    article = extract_article(body, url, outlet, content_type=content_type, fetched_at=fetched_at)
-    try:
-        normalise_article(article)
-        attach(article, sketch(article.text), article.content_hash)
-        mark_normalised(article)
-    except Exception:  # noqa: BLE001 (the normalise pipeline runs it again and records the failure)
-        pass
-    return article
 
 
 class ExtractionTimeout(Exception):
@@ -63,7 +48,7 @@ def _context() -> Any:
     # forkserver: workers are forked from a clean server process that has imported the extractor
     # once, never from the crawl process (its reactor, threads and sockets must not be forked).
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["newscrawler.extract"])
+    context.set_forkserver_preload(["newscrawler.prepare"])
     return context
 
 
