@@ -118,9 +118,6 @@ class ArticleStore:
             self.validators.bulk_write([UpdateOne({"_id": url}, {"$set": v}, upsert=True)
                                         for url, v in validators.items()], ordered=False)
 
-    def exists(self, article_id: str) -> bool:
-        return self.articles.find_one({"_id": article_id}, {"_id": 1}) is not None
-
     def await_originals(self, pairs: list[tuple[str, str]]) -> None:
         """Remember copies whose credited original is not stored yet: (original id, copy id)."""
         if pairs:
