@@ -21,8 +21,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pymongo import monitoring  # noqa: E402
-
 from newscrawler.article import Article  # noqa: E402
 from newscrawler.dedup.detector import Deduplicator  # noqa: E402
 from newscrawler.dedup.sketch import period_of, sketch  # noqa: E402
@@ -33,6 +31,7 @@ from newscrawler.store.lsh import LshIndex  # noqa: E402
 from newscrawler.store.writer import ArticleWriter  # noqa: E402
 from tests.dedup_corpus import corpus  # noqa: E402
 from tests.dedup_fixtures import COPY_KINDS, load, score  # noqa: E402
+from tests.roundtrips import RoundTrips  # noqa: E402
 
 
 def server_uri(tmp: Path) -> tuple[str, EmbeddedServer | None]:
@@ -132,20 +131,6 @@ def populate(store: ArticleStore, target: int, have: int, pool: list[str], rng: 
     lsh.add_many(batch)
 
 
-class RoundTrips(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.count = 0
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.count += event.command_name in ("find", "update", "insert", "delete")
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
 def lookup_cost(store: ArticleStore, listener: RoundTrips, pool: list[str], rng: random.Random,
                 have: int, probes: int = 500, batch: int = 100) -> tuple[float, float]:
     """(ms per article, round trips per batch) of the duplicate decision for new articles, in
@@ -154,7 +139,7 @@ def lookup_cost(store: ArticleStore, listener: RoundTrips, pool: list[str], rng:
     articles = [normalise_article(Article(url=f"https://probe.example/{rng.randrange(10**9)}", outlet=None,
                                           title="probe", text=synthetic(pool, rng, -1), published_at=published(have)))
                 for _ in range(probes)]  # new articles of the latest day
-    listener.count = 0
+    listener.reset()
     start = time.perf_counter()
     for i in range(0, probes, batch):
         detector.check_batch(articles[i:i + batch])

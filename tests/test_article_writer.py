@@ -4,15 +4,13 @@ batch, in a constant number of round trips, isolating an article that breaks it.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import UTC, datetime
-
-from pymongo import monitoring
 
 from newscrawler.article import Article
 from newscrawler.store import ArticleStore, connect
 from newscrawler.store.writer import ArticleWriter
 from pipelines.normalise import NormalisePipeline
+from tests.roundtrips import RoundTrips
 
 STORY = ("أعلنت وزارة الكهرباء في بغداد اليوم عن خطة لصيانة محطات التوليد في البصرة والناصرية قبل الصيف، "
          "وقال المتحدث باسم الوزارة إن الخطة تشمل 14 وحدة توليد بكلفة 320 مليار دينار وتنتهي في أيار المقبل. ")
@@ -60,30 +58,16 @@ def test_copies_in_one_batch_are_linked_to_the_earliest(store: ArticleStore) -> 
     assert again.decisions[article(5).id].duplicate_of == original.id
 
 
-class Commands(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.counts[event.command_name] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
 def test_round_trips_per_batch_do_not_grow_with_the_batch(mongo_uri: str, db_name: str, store: ArticleStore) -> None:
-    listener = Commands()
+    listener = RoundTrips()
     client = connect(mongo_uri, event_listeners=[listener])
     writer = ArticleWriter(ArticleStore(client[db_name]))
     writer.write([article(n) for n in range(3)])  # warm: collections exist
 
     def round_trips(articles: list[Article]) -> int:
-        listener.counts.clear()
+        listener.reset()
         writer.write(articles)
-        return sum(n for name, n in listener.counts.items() if name in ("find", "update", "insert", "delete"))
+        return listener.count
 
     small = round_trips([article(n) for n in range(10, 20)])
     large = round_trips([article(n) for n in range(100, 200)])

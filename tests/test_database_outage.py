@@ -28,10 +28,24 @@ def article_path(url: str) -> str:
     return urlsplit(url).path.rstrip("/")
 
 
-def outage_mid_crawl(crawl: subprocess.Popen, store: ArticleStore, server: EmbeddedServer,
-                     outage: float | None) -> str:
-    """Once the crawl has stored its first article, the database goes away for `outage` seconds
-    (None: for good); returns the crawl's output once it ends."""
+def crawl_through_outage(command: list[str], env: dict[str, str], store: ArticleStore, server: EmbeddedServer,
+                         site: ReplicaServer, outage: float | None) -> tuple[int, str, set[str]]:
+    """Run the crawl; once it has stored its first article, the database goes away for `outage`
+    seconds (None: for good). Returns its exit code, its output and the article paths the site served."""
+    crawl = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True)
+    try:
+        output = _outage(crawl, store, server, outage)
+    finally:
+        if crawl.poll() is None:
+            crawl.kill()
+        site.stop()
+    fetched = {article_path(r.path) for r in site.log
+               if r.status == 200 and ALMADA.is_article_url(f"http://x{r.path}")}
+    return crawl.returncode, output, fetched
+
+
+def _outage(crawl: subprocess.Popen, store: ArticleStore, server: EmbeddedServer, outage: float | None) -> str:
     deadline = time.monotonic() + 120
     while store.articles.count_documents({}) == 0 and time.monotonic() < deadline and crawl.poll() is None:
         time.sleep(0.1)  # waiting for evidence: the first article stored
@@ -55,16 +69,7 @@ def test_database_away_mid_crawl(tmp_path: Path, outage: float | None) -> None:
     command = [sys.executable, "-m", "scrapy", "crawl", "almada", "-a", f"base_url={site.origin}", "-a",
                "crawl_id=outage", *FAST, "-s", f"QUARANTINE_DIR={quarantine}", "-s", "STORE_BATCH_SIZE=1",
                "-s", "MONGO_SERVER_SELECTION_TIMEOUT_MS=1500", "-s", "STORE_WRITE_RETRIES=1"]
-    crawl = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True)
-    try:
-        output = outage_mid_crawl(crawl, store, server, outage)
-    finally:
-        if crawl.poll() is None:
-            crawl.kill()
-        site.stop()
-    fetched = {article_path(r.path) for r in site.log
-               if r.status == 200 and ALMADA.is_article_url(f"http://x{r.path}")}
+    code, output, fetched = crawl_through_outage(command, env, store, server, site, outage)
     if outage is None:
         server.start()
     stored = {article_path(d["url"]) for d in store.articles.find()}
@@ -73,7 +78,7 @@ def test_database_away_mid_crawl(tmp_path: Path, outage: float | None) -> None:
     assert stored | kept_paths == fetched, "every fetched article is stored or quarantined"
     assert not stored & kept_paths, "none is both"
     assert kept, "the outage cost writes: they were kept"
-    assert crawl.returncode == 1, output[-3000:]  # not a clean run
+    assert code == 1, output[-3000:]  # not a clean run
     if outage is None:
         assert list((quarantine / "runs").glob("*.json")), "the final run record was spooled"
 
@@ -97,18 +102,9 @@ def test_a_short_outage_within_the_timeouts_pauses_the_crawl_and_loses_nothing(t
     env = {**os.environ, "MONGO_URI": uri, "MONGO_DATABASE": "pause", "NEWSCRAWLER_DATA_DIR": str(tmp_path / "data")}
     command = [sys.executable, "-m", "scrapy", "crawl", "almada", "-a", f"base_url={site.origin}", *FAST,
                "-s", f"QUARANTINE_DIR={tmp_path / 'q'}", "-s", "STORE_BATCH_SIZE=1"]
-    crawl = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True)
-    try:
-        output = outage_mid_crawl(crawl, store, server, 10.0)
-    finally:
-        if crawl.poll() is None:
-            crawl.kill()
-        site.stop()
-    fetched = {article_path(r.path) for r in site.log
-               if r.status == 200 and ALMADA.is_article_url(f"http://x{r.path}")}
+    code, output, fetched = crawl_through_outage(command, env, store, server, site, 10.0)
     assert {article_path(d["url"]) for d in store.articles.find()} == fetched, output[-3000:]
     assert not list((tmp_path / "q").glob("*.jsonl")), "nothing needed the quarantine"
-    assert crawl.returncode == 0, output[-3000:]
+    assert code == 0, output[-3000:]
     client.close()
     server.stop()

@@ -106,28 +106,16 @@ def test_wrong_guesses_of_the_duplicate_index_take_the_reading_path(store: Artic
 
 
 def test_a_batch_of_unchanged_revisits_is_one_round_trip(mongo_uri: str, db_name: str, store: ArticleStore) -> None:
-    from pymongo import monitoring
-
     from newscrawler.store import connect
+    from tests.roundtrips import RoundTrips
 
-    class Count(monitoring.CommandListener):
-        n = 0
-
-        def started(self, event: monitoring.CommandStartedEvent) -> None:
-            Count.n += event.command_name in ("find", "update", "insert", "delete")
-
-        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-            pass
-
-        def failed(self, event: monitoring.CommandFailedEvent) -> None:
-            pass
-
-    client = connect(mongo_uri, event_listeners=[Count()])
+    listener = RoundTrips()
+    client = connect(mongo_uri, event_listeners=[listener])
     watched = ArticleStore(client[db_name])
     docs = [{"_id": f"r{n}", "canonical_url": f"https://x.example/r{n}", "title": "t", "text": "x",
              "content_hash": f"h{n}", "url": f"https://x.example/r{n}"} for n in range(50)]
     watched.write_batch(docs, expect={d["_id"]: "new" for d in docs})
-    Count.n = 0
+    listener.reset()
     result = watched.write_batch(docs, expect={d["_id"]: "unchanged" for d in docs})
-    assert len(result.unchanged) == 50 and Count.n == 1
+    assert len(result.unchanged) == 50 and listener.count == 1
     client.close()
