@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml scripts/install-system-deps
 	./scripts/install-system-deps
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,scrapyd]'
 	touch $(STAMP)
 
 setup: $(STAMP)

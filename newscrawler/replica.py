@@ -26,6 +26,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
+# Against a replica on loopback the politeness delays only slow the run; AutoThrottle stays on.
+REPLICA_SETTINGS = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0.01", "AUTOTHROTTLE_MAX_DELAY": "0.5",
+                    "LOG_LEVEL": "WARNING"}
+
 _TYPES = {
     ".html": "text/html; charset=utf-8",
     ".xml": "application/xml; charset=utf-8",

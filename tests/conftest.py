@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from newscrawler.cli import REPLICA_SETTINGS
-from newscrawler.replica import ReplicaServer
+from newscrawler.replica import REPLICA_SETTINGS, ReplicaServer
 from newscrawler.store import ArticleStore, connect
 from newscrawler.store.embedded import EmbeddedServer
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from newscrawler.cli import article_json
+from newscrawler.cli.extract import article_json
 from newscrawler.dedup.canonical import normalise_url
 from newscrawler.evaluation import token_prf
 from newscrawler.extract import extract_article
