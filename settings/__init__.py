@@ -13,6 +13,17 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 BOT_NAME = "newscrawler"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# Origin to use per outlet instead of its real home (a replica or mirror), for commands that take
+# no `-a base_url` (`scrapy check`, `scrapy parse`): -s OUTLET_BASE_URLS='{"almada": "http://127.0.0.1:8123"}'.
+# `-a base_url` takes precedence. Empty: the real sites.
+OUTLET_BASE_URLS: dict[str, str] = {}
+# `scrapy check`: each outlet's sample article (spiders/outlets.py). Our @url resolves paths
+# against the origin above; @article checks the article extracted (newscrawler/scrapy_ext/contracts.py).
+SPIDER_CONTRACTS = {
+    "scrapy.contracts.default.UrlContract": None,
+    "newscrawler.scrapy_ext.contracts.UrlContract": 1,
+    "newscrawler.scrapy_ext.contracts.ArticleContract": 20,
+}
 
 # --- Database -------------------------------------------------------------------------------
 # MONGO_URI: a real MongoDB (mongodb://user:pw@host:27017/?replicaSet=rs0). Unset -> the embedded

@@ -1,8 +1,10 @@
-"""OutletSpider: the one spider class; each outlet's spider is this class bound to a declaration.
+"""OutletSpider: the one spider class; each outlet's spider is this class bound to a declaration
+(spiders/outlets.py makes one subclass per registered outlet).
 
 Spider arguments (`scrapy crawl basnews -a name=value`):
 - base_url: crawl a replica (or mirror) at this origin instead of the outlet's real home,
-  e.g. `-a base_url=http://127.0.0.1:8123`; nothing else changes.
+  e.g. `-a base_url=http://127.0.0.1:8123`; nothing else changes. Without it, the setting
+  OUTLET_BASE_URLS (outlet -> origin) is used: `scrapy check` and `scrapy parse` take no `-a`.
 - editions: comma-separated editions to crawl (default: the outlet's default, Arabic).
 - since: YYYY-MM-DD; feed/sitemap items dated before it are skipped before fetching.
 - max_articles: stop after this many article pages have been scheduled.
@@ -15,10 +17,11 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.settings import BaseSettings
@@ -80,6 +83,14 @@ class OutletSpider(scrapy.Spider):
         self._validators: dict[str, dict[str, Any]] = {}  # discovery URL -> validators stored last run
         self._new_validators: dict[str, dict[str, str]] = {}
         self._pending_writes: set[Deferred[Any]] = set()  # fire-and-forget store writes, awaited at close
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> OutletSpider:
+        # `-a base_url` first; else OUTLET_BASE_URLS, which commands without `-a` (check) can set.
+        if not kwargs.get("base_url"):
+            kwargs["base_url"] = crawler.settings.getdict("OUTLET_BASE_URLS").get(cls.name)
+        spider: OutletSpider = super().from_crawler(crawler, *args, **kwargs)
+        return spider
 
     @property
     def store(self) -> ArticleStore:
@@ -295,6 +306,41 @@ class OutletSpider(scrapy.Spider):
             for url in sorted(next_pages):
                 if self.owns(url):
                     yield self.page_request(url, "listing", listing_page=depth + 1)
+
+    # --- any page of the outlet (Scrapy's default callback) ---------------------------------
+    async def parse(self, response: Response, **kwargs: Any) -> AsyncIterator[Any]:
+        """The page handled as what it is for this outlet: a declared feed, sitemap or listing by
+        its path (a child sitemap or an undeclared feed by its XML root), anything else as an
+        article. What `scrapy parse --spider <outlet> URL` and the contracts of `scrapy check`
+        call; the crawl's own requests name their callback and never come here."""
+        kind = response.meta.get("page_kind") or self.page_kind(response)
+        if kind == "article" and not self.wanted(response.url):
+            log.warning("%s is not an article URL of %s by its article_path rule (a crawl would not "
+                        "fetch it); extracting it as an article anyway", response.url, self.name)
+        callback = {"feed": self.parse_feed, "sitemap": self.parse_sitemap, "listing": self.parse_listing,
+                    "article": self.parse_article}[kind]
+        async for output in callback(response):
+            yield output
+
+    def page_kind(self, response: Response) -> str:
+        """feed, sitemap, listing or article, for a page reached without the crawl's meta."""
+        def key(path: str) -> str:  # percent-encoding and a trailing slash do not matter
+            return unquote(path).rstrip("/") or "/"
+
+        parts = urlsplit(response.url)
+        path = key(parts.path + (f"?{parts.query}" if parts.query else ""))
+        editions = tuple(self.outlet.editions)
+        for kind, paths in (("feed", self.outlet.feeds), ("sitemap", self.outlet.sitemaps),
+                            ("listing", self.outlet.listings)):
+            if any(key(p) == path for p in self.outlet.paths_for(paths, editions)):
+                return kind
+        head = response.body[:1024].lstrip().lower()
+        if head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf:rdf", b"<urlset", b"<sitemapindex")):
+            if b"<urlset" in head or b"<sitemapindex" in head:
+                return "sitemap"
+            if b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head:
+                return "feed"
+        return "article"
 
     # --- articles -------------------------------------------------------------------------
     async def parse_article(self, response: Response) -> AsyncIterator[Any]:

@@ -44,7 +44,7 @@ def quarantined(folder: Path) -> list[dict]:
 
 def test_a_page_that_breaks_extraction_is_kept_with_its_raw_bytes(tmp_path: Path, monkeypatch) -> None:
     import newscrawler.prepare
-    from spiders.basnews import BasnewsSpider
+    from spiders.outlets import BasnewsSpider
 
     # In-process extraction (EXTRACT_WORKERS=0) so the test can break it; the worker path is the
     # same call (tests/test_hostile_servers.py runs the pool with its time budget).

@@ -20,6 +20,7 @@ OUTLET = Outlet(
         r"^/(?:\?p=(?P<id>\d+)|(?!(?:category|tag|author|page|feed|wp-[a-z]+|search|about|contact)(?:/|$))"
         r"[^/?]+/?)$"
     ),
+    sample_article="/%D8%A7%D9%84%D8%AE%D9%81%D8%A7%D8%AC%D9%8A-%D8%A7%D9%84%D8%B9%D9%84%D8%A7%D9%82%D8%A9-%D8%A8%D9%8A%D9%86-%D8%A7%D9%84%D9%82%D9%88%D8%A7%D8%AA-%D8%A7%D9%84%D8%A7%D8%AA%D8%AD%D8%A7%D8%AF%D9%8A%D8%A9-%D9%88%D8%A7%D9%84%D8%A8%D9%8A%D8%B4%D9%85%D8%B1%D9%83%D8%A9-%D8%AA%D8%B4%D9%87%D8%AF-%D8%AA%D8%B7%D9%88%D8%B1%D8%A7-%D9%83%D8%A8%D9%8A%D8%B1%D8%A7/",
     cms="wordpress",
     editions={"ar": "/"},
     feeds=("/feed/",),

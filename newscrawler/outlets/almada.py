@@ -17,6 +17,7 @@ OUTLET = Outlet(
     home="https://almadapaper.net",
     domains=("almadapaper.net",),
     article_path=r"^/(?:Details/|\?p=)?(?P<id>\d+)/?$",
+    sample_article="/256117/",
     cms="wordpress",
     editions={"ar": "/"},
     feeds=("/feed/",),

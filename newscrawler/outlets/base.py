@@ -25,6 +25,9 @@ class Outlet:
     home: str  # https://www.example.com (no trailing slash)
     domains: tuple[str, ...]  # hosts that belong to the outlet (www. and bare, mirrors)
     article_path: str  # regex over the URL path (+ query) of an article page
+    # Path (+ query) of one real article of the outlet, which its replica also serves: the page
+    # `scrapy check` fetches to check the outlet end to end (spiders/outlets.py, contracts.py).
+    sample_article: str
     editions: dict[str, str] = field(default_factory=lambda: {"ar": "/ar/"})
     default_editions: tuple[str, ...] = ("ar",)
     feeds: tuple[str, ...] = ()  # paths; {edition} is filled per edition
@@ -44,6 +47,9 @@ class Outlet:
 
     def __post_init__(self) -> None:
         re.compile(self.article_path)  # fail at import, not mid-crawl
+        if not self.sample_article.startswith("/") or not self.is_article_url(self.sample_article):
+            raise ValueError(f"{self.name}: sample_article {self.sample_article!r} is not an article path "
+                             f"by article_path {self.article_path!r}")
 
     @cached_property
     def article_re(self) -> re.Pattern[str]:

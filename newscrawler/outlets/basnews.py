@@ -15,6 +15,7 @@ OUTLET = Outlet(
     domains=("basnews.com",),
     # /detail/<id>: legacy links that answer 301 to /babat/<id> (same id, same key).
     article_path=r"^/(?P<edition>ar|en|tr|so|ku)/(?:babat|detail)/(?P<id>\d+)/?$",
+    sample_article="/ar/babat/919701",
     editions={"ar": "/ar/", "en": "/en/", "tr": "/tr/", "ckb": "/so/", "kmr": "/ku/"},
     feeds=("/ar/rss",),
     listings=("/ar/news",),

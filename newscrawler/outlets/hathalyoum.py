@@ -16,6 +16,7 @@ OUTLET = Outlet(
     home="https://hathalyoum.net",
     domains=("hathalyoum.net",),
     article_path=r"^/articles/(?P<id>\d+)/?$",
+    sample_article="/articles/1512874",
     editions={"ar": "/"},
     feeds=("/rss.xml",),
     listings=("/",),

@@ -14,6 +14,7 @@ OUTLET = Outlet(
     home="https://www.rudaw.net",
     domains=("rudaw.net", "rudawarabia.net"),
     article_path=r"^/(?P<edition>arabic|sorani|english|turkish)/(?:[a-z0-9\-]+/){1,2}(?P<id>\d{6,})/?$",
+    sample_article="/arabic/kurdistan/250420224",
     editions={"ar": "/arabic/", "ckb": "/sorani/", "en": "/english/", "tr": "/turkish/"},
     feeds=("/arabic/rss",),
     listings=("/arabic/latest-news",),

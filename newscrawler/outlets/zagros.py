@@ -16,6 +16,7 @@ OUTLET = Outlet(
     home="https://zagrosnews.net",
     domains=("zagrosnews.net", "zagrosn.com"),
     article_path=r"^/(?P<edition>ar)/news(?:-ar)?/(?P<id>\d+)/?$",
+    sample_article="/ar/news/66891",
     editions={"ar": "/ar/"},
     feeds=("/ar/rss",),
     sitemaps=("/sitemap-news.xml",),
