@@ -49,6 +49,11 @@ QUARANTINE_DIR = os.path.join(NEWSCRAWLER_DATA_DIR, "quarantine")
 # Duplicates (exact, near, syndicated): "link" stores a copy with duplicate_of; "drop" drops it.
 DEDUP_MODE = os.environ.get("NEWSCRAWLER_DEDUP_MODE", "link")
 DEDUP_ENABLED = True  # False: no duplicate decision at all (benchmarks)
+# `newscrawler export` reads only articles whose changed_at is at least this many seconds old: a
+# write stamps changed_at just before it commits, and a poll must not pass a time whose writes are
+# still on their way (slow batch on the embedded server, clocks of crawl and export hosts). See
+# newscrawler/export.py.
+EXPORT_SETTLE_SECONDS = float(os.environ.get("EXPORT_SETTLE_SECONDS", "30"))
 
 # --- Extraction: worker processes off the reactor (newscrawler/scrapy_ext/extraction.py) --------
 EXTRACT_WORKERS = -1  # processes; -1: one per CPU; 0: on the reactor thread (debugging, no time budget)

@@ -96,3 +96,22 @@ def test_a_sketch_made_in_the_worker_is_used_only_for_the_text_it_was_made_for()
     a.text = STORY * 3
     a.content_hash = "changed"
     assert sketch_of(a, a.text, a.content_hash) is not other, "the text changed since: made again"
+
+
+def test_a_corrected_date_under_the_same_text_is_an_update(store: ArticleStore) -> None:
+    """What `newscrawler reextract` relies on: the duplicate index calls it known (same text), the
+    store sees other metadata and makes a version; the unchanged ones keep their changed_at."""
+    writer = ArticleWriter(store)
+    first = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    writer.write([article(n, published_at=datetime(2026, 1, 1, tzinfo=UTC)) for n in range(4)], now=first)
+    fixed = article(0, published_at=datetime(2025, 12, 31, 18, 30, tzinfo=UTC))
+    later = first.replace(hour=11)
+    report = writer.write([fixed, *[article(n, published_at=datetime(2026, 1, 1, tzinfo=UTC)) for n in range(1, 4)]],
+                          now=later)
+    assert report.decisions[fixed.id].reason == "known"
+    assert report.stored.updated == [fixed.id] and len(report.stored.unchanged) == 3
+    stored = {d["_id"]: d for d in store.articles.find({})}
+    assert stored[fixed.id]["version"] == 2 and stored[fixed.id]["changed_at"] == later
+    assert stored[fixed.id]["published_at"] == datetime(2025, 12, 31, 18, 30, tzinfo=UTC)
+    assert [v["published_at"] for v in store.history(fixed.id)] == [datetime(2026, 1, 1, tzinfo=UTC)]
+    assert all(d["changed_at"] == first and d["version"] == 1 for i, d in stored.items() if i != fixed.id)

@@ -119,3 +119,121 @@ def test_a_batch_of_unchanged_revisits_is_one_round_trip(mongo_uri: str, db_name
     result = watched.write_batch(docs, expect={d["_id"]: "unchanged" for d in docs})
     assert len(result.unchanged) == 50 and listener.count == 1
     client.close()
+
+
+# --- changed_at and record_hash: metadata changes are versions too --------------------------------
+
+def watched_store(mongo_uri: str, db_name: str):  # type: ignore[no-untyped-def]
+    from newscrawler.store import connect
+    from tests.roundtrips import RoundTrips
+
+    listener = RoundTrips()
+    client = connect(mongo_uri, event_listeners=[listener])
+    return ArticleStore(client[db_name]), listener, client
+
+
+def test_a_metadata_only_change_is_a_new_version(store: ArticleStore) -> None:
+    """An improved extractor (or the outlet) fixing the date or the title under the same text: a
+    version like a text change, the previous record archived with its metadata."""
+    store.ensure_indexes()
+    store.write_batch([doc()], now=T0)
+    fixed = doc(published_at=datetime(2024, 5, 14, 22, 0, tzinfo=UTC), title="عنوان مصحح", authors=["سارة"])
+    result = store.write_batch([fixed], now=T0 + timedelta(hours=1), expect={"a1": "unchanged"})
+    assert result.updated == ["a1"] and not result.unchanged
+    stored = store.articles.find_one({"_id": "a1"})
+    assert stored["version"] == 2 and stored["title"] == "عنوان مصحح" and stored["authors"] == ["سارة"]
+    assert stored["published_at"] == datetime(2024, 5, 14, 22, 0, tzinfo=UTC)
+    assert stored["changed_at"] == T0 + timedelta(hours=1) and stored["first_seen_at"] == T0
+    assert stored["modified_at"] is None, "the text did not change: no modified time of our own"
+    [old] = store.history("a1")
+    assert (old["version"], old["title"], old["published_at"], old["changed_at"]) == (
+        1, "عنوان", datetime(2024, 5, 15, 3, 12, tzinfo=UTC), T0)
+    assert old["authors"] is None and old["record_hash"] != stored["record_hash"]
+    again = store.write_batch([fixed], now=T0 + timedelta(hours=2), expect={"a1": "unchanged"})
+    assert again.unchanged == ["a1"] and store.articles.find_one({"_id": "a1"})["version"] == 2
+
+
+def test_an_unchanged_revisit_moves_visit_fields_only(mongo_uri: str, db_name: str, store: ArticleStore) -> None:
+    watched, listener, client = watched_store(mongo_uri, db_name)
+    watched.write_batch([doc(http_etag='"v1"')], now=T0, expect={"a1": "new"})
+    listener.reset()
+    later = T0 + timedelta(days=3)
+    result = watched.write_batch([doc(http_etag='"v2"', crawl_id="c2", fetched_at=later)], now=later,
+                                 expect={"a1": "unchanged"})
+    assert result.unchanged == ["a1"] and listener.count == 1, listener.counts
+    stored = store.articles.find_one({"_id": "a1"})
+    assert stored["changed_at"] == T0 and stored["version"] == 1
+    assert (stored["http_etag"], stored["crawl_id"], stored["fetched_at"], stored["last_seen_at"]) == ('"v2"', "c2", later, later)
+    watched.write_batch([doc()], now=later + timedelta(days=1))  # the reading path agrees
+    assert store.articles.find_one({"_id": "a1"})["changed_at"] == T0
+    client.close()
+
+
+def test_a_document_stored_before_record_hash_takes_the_reading_path_once(
+        mongo_uri: str, db_name: str, store: ArticleStore) -> None:
+    """Written by the previous version: no record_hash, no changed_at. An unchanged revisit compares
+    what it holds (no spurious version), adds both; the next revisit is one round trip again."""
+    old = {**doc(), "version": 1, "first_seen_at": T0, "last_seen_at": T0}
+    store.articles.insert_one(old)
+    store.articles.insert_one({**doc("a2"), "version": 1, "first_seen_at": T0, "last_seen_at": T0})
+    watched, listener, client = watched_store(mongo_uri, db_name)
+    later = T0 + timedelta(days=1)
+    listener.reset()
+    result = watched.write_batch([doc(), doc("a2", title="عنوان آخر")], now=later,
+                                 expect={"a1": "unchanged", "a2": "unchanged"})
+    assert result.unchanged == ["a1"] and result.updated == ["a2"]
+    assert listener.count > 1, "the guess missed: read and decided"
+    a1, a2 = store.articles.find_one({"_id": "a1"}), store.articles.find_one({"_id": "a2"})
+    assert a1["version"] == 1 and a1["record_hash"] and a1["changed_at"] == later
+    assert a2["version"] == 2 and a2["changed_at"] == later and a2["title"] == "عنوان آخر"
+    listener.reset()
+    result = watched.write_batch([doc(), doc("a2", title="عنوان آخر")], now=later + timedelta(days=1),
+                                 expect={"a1": "unchanged", "a2": "unchanged"})
+    assert sorted(result.unchanged) == ["a1", "a2"] and listener.count == 1
+    client.close()
+
+
+def test_stamp_changed_at_for_documents_from_before(store: ArticleStore) -> None:
+    store.articles.insert_many([{**doc(f"s{n}"), "version": 1} for n in range(3)])
+    store.write_batch([doc("s9")], now=T0)
+    migrated = T0 + timedelta(days=30)
+    store.ensure_indexes(now=migrated)
+    stamps = {d["_id"]: d["changed_at"] for d in store.articles.find({}, {"changed_at": 1})}
+    assert stamps == {"s0": migrated, "s1": migrated, "s2": migrated, "s9": T0}
+    assert store.stamp_changed_at(now=migrated + timedelta(days=1)) == 0, "idempotent"
+
+
+def test_changed_at_is_a_datetime_after_updates(store: ArticleStore) -> None:
+    """`$set` of a datetime on an existing document (a string on an unaccommodated nx-27017): every
+    way changed_at is written reads back as a datetime that range queries find."""
+    store.ensure_indexes()
+    store.articles.insert_one({**doc("old"), "version": 1})
+    store.stamp_changed_at(now=T0 + timedelta(hours=1))  # $set on an existing document
+    store.write_batch([doc()], now=T0)  # insert
+    store.write_batch([doc(title="جديد")], now=T0 + timedelta(hours=2))  # $set on update
+    store.await_originals([("orig", "copy")])
+    store.write_batch([doc("copy", text="نص منقول")], now=T0)
+    store.write_batch([doc("orig", text="النص الأصلي")], now=T0 + timedelta(hours=3))  # linking
+    stored = {d["_id"]: d for d in store.articles.find({})}
+    for _id, when in (("old", 1), ("a1", 2), ("copy", 3), ("orig", 3)):
+        assert stored[_id]["changed_at"] == T0 + timedelta(hours=when), _id
+        assert isinstance(stored[_id]["changed_at"], datetime), _id
+    assert stored["copy"]["duplicate_of"] == "orig" and stored["copy"]["version"] == 1, "a link is no version"
+    window = {"changed_at": {"$gt": T0 + timedelta(minutes=90), "$lte": T0 + timedelta(hours=3)}}
+    assert sorted(d["_id"] for d in store.articles.find(window, {"_id": 1})) == ["a1", "copy", "orig"]
+
+
+def test_record_hash_equals_before_and_after_storage(store: ArticleStore) -> None:
+    """Microseconds and time zones as BSON keeps them: the hash of what was extracted equals the hash
+    of what is read back, so the reading path never sees a change that is not there."""
+    from datetime import timezone
+
+    from newscrawler.store.mongo import record_hash
+
+    baghdad = timezone(timedelta(hours=3))
+    extracted = doc(published_at=datetime(2024, 5, 15, 6, 12, 0, 123456, tzinfo=baghdad), tags=["عراق", "نفط"])
+    store.write_batch([extracted], now=T0)
+    stored = store.articles.find_one({"_id": "a1"})
+    assert record_hash(stored) == record_hash(extracted) == stored["record_hash"]
+    assert record_hash({**extracted, "tags": ["نفط", "عراق"]}) != record_hash(extracted)
+    assert record_hash({**extracted, "crawl_id": "other", "url": "https://example.com/amp/a1"}) == record_hash(extracted)

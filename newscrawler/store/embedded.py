@@ -5,12 +5,14 @@ Accommodation, applied inside the server process when it is started by us:
 - `$set`/`$max` of a datetime on an existing document is stored as a string by neosqlite's SQL
   update path; updates carrying datetimes are routed to neosqlite's Python update path, which
   stores real datetimes (tests/test_embedded_db.py proves it with range queries).
+- A compound index naming `_id` would break every insert; it is built over its other fields.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import logging
 import os
 import signal
@@ -49,6 +51,37 @@ def patch_datetime_updates() -> None:
 
     can_use_sql_updates._newscrawler_patched = True  # type: ignore[attr-defined]
     SqlUpdatesMixin._can_use_sql_updates = can_use_sql_updates  # type: ignore[method-assign]
+
+
+def patch_compound_id_indexes() -> None:
+    """A compound index naming `_id` (`[("changed_at", 1), ("_id", 1)]`) is built by neosqlite over
+    `json_extract(data, '_id')`, an invalid path that then fails every insert into the collection
+    (`_id` is a column there, not in `data`). Such an index is made over its other fields: a row's
+    `_id` column is indexed anyway, and the key was unique already if it included `_id`. The broken
+    index a server without this patch made is dropped then (a restart heals the collection)."""
+    from neosqlite.collection.index_manager import IndexManager
+    from neosqlite.sql_utils import quote_identifier
+
+    original = IndexManager.create_index
+    if getattr(original, "_newscrawler_patched", False):
+        return
+
+    signature = inspect.signature(original)
+
+    def create_index(self: Any, key: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(key, list) and len(key) > 1 and all(isinstance(k, tuple) for k in key):
+            rest = [k for k in key if k[0] != "_id"]
+            if rest and len(rest) < len(key):
+                bound = signature.bind(self, rest, *args, **kwargs)
+                bound.arguments["unique"] = False
+                made = original(*bound.args, **bound.kwargs)
+                broken = "_".join(k[0] for k in key).replace(".", "_")
+                self.collection.db.execute(f"DROP INDEX IF EXISTS {quote_identifier(f'idx_{self.collection.name}_{broken}')}")
+                return made
+        return original(self, key, *args, **kwargs)
+
+    create_index._newscrawler_patched = True  # type: ignore[attr-defined]
+    IndexManager.create_index = create_index  # type: ignore[method-assign]
 
 
 @dataclass
@@ -148,6 +181,7 @@ class EmbeddedServer:
 def serve(data_dir: Path, port: int, host: str) -> None:
     """Run nx-27017 in this process (foreground) with the accommodation applied."""
     patch_datetime_updates()
+    patch_compound_id_indexes()
     from nx_27017.nx_27017 import main as nx_main
 
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,9 @@ MongoDB and the embedded server (which scans the collection for non-`_id` update
 
 from __future__ import annotations
 
+import calendar
+import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,9 +30,41 @@ GONE = "gone_articles"  # _id: an article key that answered 404/410; status, at
 AWAITING = "awaiting_original"  # _id: an original's key not stored yet; copies: the copies crediting it
 
 # Fields owned by the store: never overwritten from a fresh extraction.
-_STORE_OWNED = ("_id", "version", "first_seen_at", "last_seen_at")
-# What changes on every visit of an unchanged article.
-_VISIT_FIELDS = ("url", "fetched_at", "crawl_id")
+_STORE_OWNED = ("_id", "version", "first_seen_at", "last_seen_at", "changed_at", "record_hash")
+# What changes on every visit of an unchanged article; never a reason for a new version.
+_VISIT_FIELDS = ("url", "fetched_at", "crawl_id", "http_etag", "http_last_modified")
+# The article as a reader sees it: a change in any of these is a new version (`version` + 1, the
+# previous record in `article_versions`, `changed_at` moved), whether the text changed or only the
+# metadata (an improved extractor fixing a date or a title). Not in it: where and when we fetched it
+# (_VISIT_FIELDS, last_seen_at); `url`/`canonical_url` (an address, not content: the same article
+# reached through two URL forms would flap); `outlet` (fixed by the `_id`); `modified_at` (the store
+# sets it to the time it saw the text change when the page says nothing, and pages bump it without
+# changing anything); `content_hash` (the text itself is hashed, so a corrected punctuation or
+# paragraph break is a version too); `duplicate_of` (the dedup decision, not the page's: linking a
+# copy moves `changed_at` without a version, see link_waiting_copies).
+RECORD_FIELDS = ("title", "text", "published_at", "authors", "language", "section", "tags", "image_url",
+                 "source_name", "source_url", "source_article_id")
+_ARCHIVED = (*RECORD_FIELDS, "content_hash", "modified_at", "fetched_at", "url", "changed_at")
+
+
+def _hashable(value: Any) -> Any:
+    """A field as BSON stores it: datetimes at millisecond precision, naive ones taken as UTC, so a
+    hash of the extracted value equals the hash of the value read back."""
+    if isinstance(value, datetime):  # as bson encodes it: UTC milliseconds, microseconds floored
+        utc = value - value.utcoffset() if value.utcoffset() is not None else value  # type: ignore[operator]
+        return {"$date": calendar.timegm(utc.timetuple()) * 1000 + utc.microsecond // 1000}
+    if isinstance(value, (list, tuple)):
+        return [_hashable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cannot store {type(value).__name__} in an article record")
+
+
+def record_hash(doc: dict[str, Any]) -> str:
+    """Hash of RECORD_FIELDS (a missing field counts as null): equal hashes, equal article."""
+    payload = json.dumps([_hashable(doc.get(f)) for f in RECORD_FIELDS], ensure_ascii=False,
+                         separators=(",", ":"))
+    return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
 
 
 def connect(uri: str, **options: Any) -> MongoClient[dict[str, Any]]:
@@ -68,15 +103,19 @@ class ArticleStore:
     def open(cls, uri: str, database: str, **client_options: Any) -> ArticleStore:
         return cls(connect(uri, **client_options)[database])
 
-    def ensure_indexes(self) -> None:
-        """Idempotent: create_indexes with the same specs is a no-op on an existing index."""
+    def ensure_indexes(self, now: datetime | None = None) -> None:
+        """Idempotent: create_indexes with the same specs is a no-op on an existing index. Also stamps
+        `changed_at` on articles stored before it existed (see stamp_changed_at)."""
         self.articles.create_indexes([
             IndexModel([("canonical_url", ASCENDING)], name="canonical_url_unique", unique=True),
             IndexModel([("content_hash", ASCENDING)], name="content_hash"),
             IndexModel([("outlet", ASCENDING), ("published_at", DESCENDING)], name="outlet_published"),
             IndexModel([("duplicate_of", ASCENDING)], name="duplicate_of"),
             IndexModel([("last_seen_at", DESCENDING)], name="last_seen"),
+            # The export's order and cursor: (changed_at, _id), ties broken by _id.
+            IndexModel([("changed_at", ASCENDING), ("_id", ASCENDING)], name="changed_at_id"),
         ])
+        self.stamp_changed_at(now)
         self.versions.create_indexes([
             IndexModel([("article_id", ASCENDING), ("version", ASCENDING)], name="article_version"),
         ])
@@ -84,9 +123,25 @@ class ArticleStore:
             IndexModel([("outlet", ASCENDING), ("started_at", DESCENDING)], name="outlet_started"),
         ])
 
+    def stamp_changed_at(self, now: datetime | None = None, batch: int = 1000) -> int:
+        """Articles stored before `changed_at` existed get `now` (this migration's time), not a guess
+        at their past: a consumer polling by cursor then sees them in its next poll, whatever position
+        it had reached. One indexed query when there is nothing to stamp. Returns how many."""
+        now = now or datetime.now(UTC)
+        stamped = 0
+        while ids := [d["_id"] for d in self.articles.find({"changed_at": None}, {"_id": 1}).limit(batch)]:
+            # The filter keeps a `changed_at` that a writer set meanwhile.
+            outcome = self.articles.bulk_write([UpdateOne({"_id": i, "changed_at": None}, {"$set": {"changed_at": now}})
+                                                for i in ids], ordered=False)
+            stamped += outcome.modified_count
+            if not outcome.matched_count:  # all stamped meanwhile by writers; never loop on a server that ignores us
+                break
+        if stamped:
+            log.info("stamped changed_at=%s on %d articles stored before it existed", now.isoformat(), stamped)
+        return stamped
+
     def existing(self, ids: list[str], fields: tuple[str, ...] = (
-            "content_hash", "version", "title", "text", "published_at", "modified_at", "fetched_at", "url",
-            "duplicate_of")) -> dict[str, dict[str, Any]]:
+            *_ARCHIVED, "version", "duplicate_of", "record_hash")) -> dict[str, dict[str, Any]]:
         """The stored documents with these `_id`s (only `fields`), by `_id`."""
         if not ids:
             return {}
@@ -124,15 +179,19 @@ class ArticleStore:
             self.awaiting.bulk_write([UpdateOne({"_id": original}, {"$addToSet": {"copies": copy}}, upsert=True)
                                       for original, copy in pairs], ordered=False)
 
-    def link_waiting_copies(self, original_id: str) -> int:
+    def link_waiting_copies(self, original_id: str, now: datetime | None = None) -> int:
         """Copies stored before their original now point to it (all keyed on _id: fast anywhere).
-        A copy not stored yet (still in some writer's buffer) stays waiting: its own write links it."""
+        A copy not stored yet (still in some writer's buffer) stays waiting: its own write links it.
+        Linking moves the copy's `changed_at` (its exported row changed) but is no new version: the
+        page did not change, our decision about it did."""
         waiting = self.awaiting.find_one({"_id": original_id})
         if not waiting:
             return 0
+        now = now or datetime.now(UTC)
         copies = [c for c in waiting.get("copies", []) if c != original_id]
         linked = [c for c in copies
-                  if self.articles.update_one({"_id": c}, {"$set": {"duplicate_of": original_id}}).matched_count]
+                  if self.articles.update_one({"_id": c}, {"$set": {"duplicate_of": original_id,
+                                                                    "changed_at": now}}).matched_count]
         rest = [c for c in copies if c not in linked]
         if rest:
             self.awaiting.update_one({"_id": original_id}, {"$set": {"copies": rest}})
@@ -140,7 +199,7 @@ class ArticleStore:
             self.awaiting.delete_one({"_id": original_id})
         return len(linked)
 
-    def _link_copies(self, docs: dict[str, dict[str, Any]]) -> None:
+    def _link_copies(self, docs: dict[str, dict[str, Any]], now: datetime) -> None:
         """After a batch is written: whichever of a syndicated copy and its original is written
         second links them (the dedup decision ran before either was stored, in this process or
         another), so a copy and its original in one batch, one ingest file or two concurrent
@@ -149,48 +208,53 @@ class ArticleStore:
                   if d.get("source_article_id") and d["source_article_id"] != i and not d.get("duplicate_of")}
         if copies:
             present = {d["_id"] for d in self.articles.find({"_id": {"$in": sorted(set(copies.values()))}}, {"_id": 1})}
-            ops = [UpdateOne({"_id": c}, {"$set": {"duplicate_of": o}}) for c, o in copies.items() if o in present]
+            ops = [UpdateOne({"_id": c}, {"$set": {"duplicate_of": o, "changed_at": now}})
+                   for c, o in copies.items() if o in present]
             if ops:
                 self.articles.bulk_write(ops, ordered=False)
         for waiting in list(self.awaiting.find({"_id": {"$in": list(docs)}}, {"_id": 1})):
-            self.link_waiting_copies(waiting["_id"])
+            self.link_waiting_copies(waiting["_id"], now)
 
     def write_batch(self, docs: list[dict[str, Any]], now: datetime | None = None,
                     expect: dict[str, str] | None = None) -> BatchResult:
         """Upsert a batch of extracted articles; returns which ids were new, updated, unchanged.
 
-        New: inserted with version 1. Same content hash: only visit fields and last_seen_at move.
-        Changed text: the previous text goes to `article_versions`, `version` increments,
-        `modified_at` becomes the page's modified date or now, `first_seen_at` is kept.
+        New: inserted with version 1. Same record (RECORD_FIELDS, compared by `record_hash`): only
+        visit fields and last_seen_at move. Changed text or metadata: the previous record goes to
+        `article_versions`, `version` increments, `changed_at` becomes now, `first_seen_at` is kept;
+        `modified_at` becomes the page's modified date, or now when the text changed and the page
+        gives none. `changed_at` moves on insert and on every such change, never on a mere visit.
 
         `expect` (from the duplicate index, which has already read what it knows of these articles):
         id -> "new" or "unchanged". Those are written without reading them first, so a batch of new
         articles costs an insert and the waiting-copies check, a batch of unchanged revisits one
-        update; where the guess was wrong (another worker, a write that never happened) the
-        article takes the reading path.
+        update, filtered on the stored `record_hash`; where the guess was wrong (another worker, a write
+        that never happened, metadata that changed under the same text, a document stored before
+        `record_hash` existed) the article takes the reading path.
         """
         now = now or datetime.now(UTC)
         latest: dict[str, dict[str, Any]] = {}
         for doc in docs:  # the same article twice in one batch: the last fetch wins
             latest[doc["_id"]] = doc
+        hashes = {i: record_hash(d) for i, d in latest.items()}
         expect = expect or {}
         guessed = {i: expect[i] for i in latest if expect.get(i) in ("new", "unchanged")}
         result = BatchResult()
         if guessed:
-            result, unsure = self._write_guessed({i: latest[i] for i in guessed}, guessed, now)
+            result, unsure = self._write_guessed({i: latest[i] for i in guessed}, guessed, hashes, now)
             rest = {i: d for i, d in latest.items() if i not in guessed or i in unsure}
         else:
             rest = latest
         if rest:
-            read = self._write_read(rest, now)
+            read = self._write_read(rest, hashes, now)
             result.new += read.new
             result.updated += read.updated
             result.unchanged += read.unchanged
         if result.new or result.updated:  # an unchanged revisit was linked when it was first stored
-            self._link_copies({i: latest[i] for i in (*result.new, *result.updated)})
+            self._link_copies({i: latest[i] for i in (*result.new, *result.updated)}, now)
         return result
 
-    def _write_guessed(self, docs: dict[str, dict[str, Any]], guessed: dict[str, str],
+    def _write_guessed(self, docs: dict[str, dict[str, Any]], guessed: dict[str, str], hashes: dict[str, str],
                        now: datetime) -> tuple[BatchResult, set[str]]:
         """One bulk_write without a read; returns the result and the ids whose guess was wrong."""
         result = BatchResult()
@@ -200,22 +264,25 @@ class ArticleStore:
             fields = {k: v for k, v in doc.items() if k not in _STORE_OWNED}
             keys.append(_id)
             if guessed[_id] == "new":
-                ops.append(InsertOne({**fields, "_id": _id, "version": 1, "first_seen_at": now, "last_seen_at": now}))
+                ops.append(InsertOne(_new_document(_id, fields, hashes[_id], now)))
                 result.new.append(_id)
             else:
+                # Matches only if the stored record is this one: other metadata under the same text,
+                # or a document without record_hash, falls through to the reading path.
                 visit = {k: fields[k] for k in _VISIT_FIELDS if k in fields}
-                ops.append(UpdateOne({"_id": _id}, {"$set": {**visit, "last_seen_at": now}}))
+                ops.append(UpdateOne({"_id": _id, "record_hash": hashes[_id]}, {"$set": {**visit, "last_seen_at": now}}))
                 result.unchanged.append(_id)
         existed, matched = _insert_or_update(self.articles, ops, keys)
         unsure = set(existed)  # stored after all: read and decide
-        if matched < len(result.unchanged):  # some "unchanged" are not stored: read and decide
-            present = set(self.existing(result.unchanged, ("_id",)))
-            unsure |= set(result.unchanged) - present
+        if matched < len(result.unchanged):
+            # Which ones missed is not reported: the reading path decides them all (one read; the
+            # visit fields of those that did match are set again, to the same values).
+            unsure |= set(result.unchanged)
         result.new = [i for i in result.new if i not in unsure]
         result.unchanged = [i for i in result.unchanged if i not in unsure]
         return result, unsure
 
-    def _write_read(self, latest: dict[str, dict[str, Any]], now: datetime) -> BatchResult:
+    def _write_read(self, latest: dict[str, dict[str, Any]], hashes: dict[str, str], now: datetime) -> BatchResult:
         stored = self.existing(list(latest))
         result = BatchResult()
         article_ops: list[InsertOne[dict[str, Any]] | UpdateOne] = []
@@ -228,30 +295,43 @@ class ArticleStore:
             if old is None:
                 # An insert, not an upsert: cheaper on every server; if another worker inserted the
                 # same article since our read, the duplicate-key error leaves its document alone.
-                article_ops.append(InsertOne({**fields, "_id": _id, "version": 1, "first_seen_at": now,
-                                              "last_seen_at": now}))
+                article_ops.append(InsertOne(_new_document(_id, fields, hashes[_id], now)))
                 result.new.append(_id)
-            elif old.get("content_hash") == doc.get("content_hash"):
+                continue
+            # The stored record, hashed as stored: a document from before record_hash (or before a
+            # change of RECORD_FIELDS) is compared on what it holds, so it gets no spurious version.
+            old_hash = record_hash(old)
+            if old_hash == hashes[_id]:
                 visit = {k: fields[k] for k in _VISIT_FIELDS if k in fields}
-                article_ops.append(UpdateOne({"_id": _id}, {"$set": {**visit, "last_seen_at": now}}))
+                repair: dict[str, Any] = {}
+                if old.get("record_hash") != old_hash:
+                    repair["record_hash"] = old_hash  # the next unchanged revisit takes the cheap path
+                if old.get("changed_at") is None:
+                    repair["changed_at"] = now  # missed by stamp_changed_at (written by older code since)
+                article_ops.append(UpdateOne({"_id": _id}, {"$set": {**visit, **repair, "last_seen_at": now}}))
                 result.unchanged.append(_id)
-            else:
-                version = int(old.get("version") or 1)
-                archived = {k: old.get(k) for k in ("title", "text", "content_hash", "published_at",
-                                                     "modified_at", "fetched_at", "url")}
-                version_ops.append(UpdateOne(
-                    {"_id": f"{_id}:{version}"},
-                    {"$setOnInsert": {**archived, "article_id": _id, "version": version, "archived_at": now}},
-                    upsert=True,
-                ))
-                fields["modified_at"] = fields.get("modified_at") or now
-                if old.get("duplicate_of") and not fields.get("duplicate_of"):
-                    fields.pop("duplicate_of", None)  # keep an earlier link unless re-decided
-                article_ops.append(UpdateOne(
-                    {"_id": _id}, {"$set": {**fields, "last_seen_at": now}, "$inc": {"version": 1}}
-                ))
-                result.updated.append(_id)
-        if version_ops:  # history first: a crash between the two never loses the old text
+                continue
+            version = int(old.get("version") or 1)
+            archived = {k: old.get(k) for k in _ARCHIVED}
+            version_ops.append(UpdateOne(
+                {"_id": f"{_id}:{version}"},
+                {"$setOnInsert": {**archived, "record_hash": old_hash, "article_id": _id, "version": version,
+                                  "archived_at": now}},
+                upsert=True,
+            ))
+            fields.update({f: fields.get(f) for f in RECORD_FIELDS})  # stored exactly as hashed
+            text_changed = old.get("content_hash") != doc.get("content_hash")
+            # Our own "modified" time only when the text changed: a corrected date or title is a
+            # better reading of the same page, not an edit of the article.
+            fields["modified_at"] = fields.get("modified_at") or (now if text_changed else old.get("modified_at"))
+            if old.get("duplicate_of") and not fields.get("duplicate_of"):
+                fields.pop("duplicate_of", None)  # keep an earlier link unless re-decided
+            article_ops.append(UpdateOne(
+                {"_id": _id}, {"$set": {**fields, "record_hash": hashes[_id], "changed_at": now, "last_seen_at": now},
+                               "$inc": {"version": 1}}
+            ))
+            result.updated.append(_id)
+        if version_ops:  # history first: a crash between the two never loses the old record
             self.versions.bulk_write(version_ops, ordered=False)
         if article_ops:
             raced, _ = _insert_or_update(self.articles, article_ops, op_keys)
@@ -266,6 +346,11 @@ class ArticleStore:
 
 
 DUPLICATE_KEY = 11000
+
+
+def _new_document(_id: str, fields: dict[str, Any], hashed: str, now: datetime) -> dict[str, Any]:
+    return {**fields, "_id": _id, "version": 1, "record_hash": hashed, "first_seen_at": now, "last_seen_at": now,
+            "changed_at": now}
 
 
 def _insert_or_update(collection: Collection[dict[str, Any]], ops: list[Any], keys: list[str]) -> tuple[set[str], int]:
