@@ -33,6 +33,7 @@ from typing import Any
 
 from pymongo.errors import PyMongoError
 
+from newscrawler.progress import Progress
 from newscrawler.status import CRASHED, RUNNING, SHUTDOWN
 from newscrawler.store import ArticleStore
 from newscrawler.store.locks import Lock
@@ -59,6 +60,7 @@ class Scheduler:
     lock_ttl: float = 120.0
     env: dict[str, str] | None = None
     poll: float = 0.1  # seconds between looks at a stop request and the child
+    progress: Progress | None = None  # a row per crawl as it ends, a bar per round on a terminal
     _stop_requests: int = 0
 
     @property
@@ -80,26 +82,42 @@ class Scheduler:
             return "stopped"
         lock = Lock(self.store.db, f"crawl:{outlet}", ttl=self.lock_ttl)
         if not lock.acquire():
-            log.warning("%s is being crawled by %s; skipped this round", outlet, lock.current_holder())
+            holder = lock.current_holder()
+            log.warning("%s is being crawled by %s; skipped this round", outlet, holder)
+            if self.progress:
+                self.progress.skipped(outlet, f"skipped this round: being crawled by {holder}")
             return "locked"
         try:
             started = datetime.now(UTC)
             crawl_id = f"{outlet}-{started:%Y%m%dT%H%M%S}"
             command = [sys.executable, "-m", "scrapy", "crawl", outlet, "-a", f"crawl_id={crawl_id}",
                        *self.crawl_args(outlet)]
+            live = self.progress is not None and self.progress.live
             # Its own session: a signal to our process group does not reach it; we forward one.
-            child = subprocess.Popen(command, cwd=PROJECT_DIR, env=self.env, start_new_session=True)
+            # On a terminal its output is read and printed above the progress bar.
+            child = subprocess.Popen(command, cwd=PROJECT_DIR, env=self.env, start_new_session=True,
+                                     stdout=subprocess.PIPE if live else None,
+                                     stderr=subprocess.STDOUT if live else None, text=live or None)
             log.info("%s: crawl %s started (pid %s)", outlet, crawl_id, child.pid)
-            code = self._wait(child)
-            reason = self._finish_run_record(crawl_id, outlet, started, code)
+            if self.progress:
+                self.progress.started(outlet)
+                with self.progress.forwarding(child.stdout):
+                    code = self._wait(child)
+            else:
+                code = self._wait(child)
+            record = self._finish_run_record(crawl_id, outlet, started, code)
+            reason = record.get("finish_reason") if record else None
             log.info("%s finished with exit status %s (finish reason %s)", outlet, code, reason)
+            if self.progress:
+                self.progress.finished(outlet, [record] if record else [],
+                                       None if record else f"run record not read (exit status {code})")
             if reason == SHUTDOWN and self.stopping:
                 return "stopped"
             return "ok" if code == 0 else "failed"
         finally:
             lock.release()
 
-    def _wait(self, child: subprocess.Popen[bytes]) -> int:
+    def _wait(self, child: subprocess.Popen[Any]) -> int:
         """Wait for the child; on a stop request, forward one SIGTERM to it while it runs."""
         forwarded, repeats_told = False, False
         while (code := child.poll()) is None:
@@ -115,12 +133,13 @@ class Scheduler:
             time.sleep(self.poll)
         return code
 
-    def _finish_run_record(self, crawl_id: str, outlet: str, started: datetime, code: int) -> str | None:
-        """The child has exited: finish its run record if it did not (returns the finish reason)."""
+    def _finish_run_record(self, crawl_id: str, outlet: str, started: datetime, code: int) -> dict[str, Any] | None:
+        """The child has exited: finish its run record if it did not. Returns the final record (None
+        when the database could not be read)."""
         try:
             record = self.store.runs.find_one({"_id": crawl_id})
             if record is not None and record.get("finish_reason") != RUNNING:
-                return record.get("finish_reason")
+                return record
             started = (record or {}).get("started_at") or started
             finished = datetime.now(UTC)
             reason = SHUTDOWN if self.stopping else CRASHED
@@ -144,7 +163,7 @@ class Scheduler:
             self.store.runs.replace_one({"_id": crawl_id}, final, upsert=True)
             log.warning("%s: crawl %s ended (exit status %s) %s; run record finished as %r", outlet, crawl_id,
                         code, "without a run record" if record is None else "with its record still running", reason)
-            return reason
+            return final
         except PyMongoError as exc:
             log.error("could not check or finish the run record %s: %s", crawl_id, exc)
             return None
@@ -158,6 +177,8 @@ class Scheduler:
         rounds = 0
         while not self.stopping:
             started = time.monotonic()
+            if self.progress:
+                self.progress.begin(len(self.outlets), f"round {rounds + 1}")
             for outlet in self.outlets:
                 if self.stopping:
                     break

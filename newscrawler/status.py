@@ -18,6 +18,8 @@ run found no article while earlier runs did: a layout or URL change, or a block)
 template changed), ERRORS (more errors per page than SPIDERMON_MAX_ERROR_RATE), URL-RULE (the
 article URL rule rejected most entries of the outlet's own feed: it changed its URLs),
 ITEM-FAILURES (items failed a stage and were quarantined: `newscrawler replay` re-processes them).
+
+`newscrawler status --history` lists each outlet's runs, newest first (`history_rows`, `format_history`).
 """
 
 from __future__ import annotations
@@ -131,13 +133,55 @@ def format_status(rows: list[dict[str, Any]]) -> str:
         if last is None:
             lines.append([row["outlet"], "-", "-", "-", "-", "-", "-", "-", "-", " ".join(row["flags"])])
             continue
-        started, reason = last.get("started_at"), last.get("finish_reason")
-        finish = (stop_failure(last) or reason) if reason in (RUNNING, SHUTDOWN) else (last.get("failed") or reason)
+        started = last.get("started_at")
         lines.append([
             row["outlet"], started.strftime("%Y-%m-%d %H:%M") if hasattr(started, "strftime") else str(started),
-            str(finish), str(found(last)),
+            finish_label(last), str(found(last)),
             str(last.get("articles", {}).get("new", 0)), str(last.get("articles", {}).get("updated", 0)),
             str(last.get("articles", {}).get("duplicate", 0)), str(last.get("error_count", 0)),
             f"{warning_rate(last):.2f}", " ".join(row["flags"]) or "ok",
+        ])
+    return render_table(headers, lines)
+
+
+def warning_count(run: dict[str, Any]) -> int:
+    return int(sum(run.get("extraction_warnings", {}).values()))
+
+
+def finish_label(run: dict[str, Any]) -> str:
+    """How a run ended, as the tables show it: a failure recorded on it, else its finish reason."""
+    reason = run.get("finish_reason")
+    if reason in (RUNNING, SHUTDOWN):
+        return str(stop_failure(run) or reason)
+    return str(run.get("failed") or reason)
+
+
+def duration(run: dict[str, Any]) -> str:
+    seconds = run.get("elapsed_s")
+    if not isinstance(seconds, (int, float)):
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def history_rows(store: ArticleStore, outlet: str, limit: int = 20) -> list[dict[str, Any]]:
+    """The outlet's runs, newest first (at most `limit`)."""
+    return list(store.runs.find({"outlet": outlet}).sort("started_at", -1).limit(limit))
+
+
+def format_history(runs: list[dict[str, Any]]) -> str:
+    headers = ["started (UTC)", "duration", "finish", "pages", "new", "updated", "dup", "errors", "warnings",
+               "failed monitors"]
+    lines = []
+    for run in runs:
+        started = run.get("started_at")
+        articles = run.get("articles", {})
+        lines.append([
+            started.strftime("%Y-%m-%d %H:%M:%S") if hasattr(started, "strftime") else str(started),
+            duration(run), finish_label(run), str(run.get("pages_fetched", 0)),
+            *(str(articles.get(k, 0)) for k in ("new", "updated", "duplicate")), str(run.get("error_count", 0)),
+            str(warning_count(run)), ", ".join(run.get("failed_monitors") or []) or "-",
         ])
     return render_table(headers, lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,118 @@ def test_stop_reaps_a_server_this_process_started(tmp_path: Path) -> None:
     assert pid is not None and server.stop()
     assert not Path(f"/proc/{pid}").exists(), "no zombie left behind"
     assert server.pid() is None
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "newscrawler.cli", *args], cwd=PROJECT_DIR, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def _env(data_dir: Path, port: int) -> dict[str, str]:
+    env = {**os.environ, "NEWSCRAWLER_DATA_DIR": str(data_dir), "EMBEDDED_DB_PORT": str(port)}
+    env.pop("MONGO_URI", None)
+    return env
+
+
+def _gone(pid: int) -> bool:
+    return not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+def test_db_start_on_another_port_leaves_the_running_server_manageable(tmp_path: Path) -> None:
+    """The data dir's server runs on one port; `db start` asked for another port finds it and reuses
+    it, and a server process started anyway (as `db start` once did) refuses without removing the
+    running server's pid file: `db status` and `db stop` still manage it, whatever port they are given."""
+    data, first, second = tmp_path / "data", free_port(), free_port()
+    started = _cli(_env(data, first), "db", "start")
+    assert started.returncode == 0 and f":{first}/" in started.stdout, started.stdout + started.stderr
+    server = EmbeddedServer(data, first)
+    pid = server.pid()
+    assert pid is not None and (data / "nx-27017.pid").read_text().strip() == str(pid), "nx-27017's own pid file"
+    assert not (data / "server.pid").exists(), "no second pid file of ours"
+
+    again = _cli(_env(data, second), "db", "start")
+    assert again.returncode == 0, again.stderr
+    assert f":{first}/" in again.stdout and f"already runs on port {first}" in again.stderr, again.stdout + again.stderr
+    # What `db start` once did on another port: a second server process for the same data dir.
+    refused = subprocess.run([sys.executable, "-m", "newscrawler.store.embedded", "serve", "--data-dir", str(data),
+                              "--port", str(second)], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0, "nx-27017 refuses a second server for one data dir"
+    assert (data / "nx-27017.pid").read_text().strip() == str(pid), "the running server's pid file is left alone"
+
+    status = _cli(_env(data, second), "db", "status")
+    assert status.returncode == 0 and f"running: mongodb://127.0.0.1:{first}/ pid={pid}" in status.stdout, status
+    assert _cli(_env(data, second), "db", "stop").stdout.strip() == "stopped"
+    assert _gone(pid) and not (data / "nx-27017.pid").exists()
+    assert _cli(_env(data, first), "db", "status").returncode == 3
+
+
+def test_port_held_by_another_checkouts_server_gets_a_free_port_remembered(tmp_path: Path) -> None:
+    """A second checkout on one machine: its EMBEDDED_DB_PORT answers, but it is the first checkout's
+    server (another data dir). The second takes a free port, says why, and its later commands
+    (a fresh process each) find it there; a restart comes back on the same port."""
+    port = free_port()
+    first = EmbeddedServer(tmp_path / "first", port)
+    first.start()
+    env = _env(tmp_path / "second", port)
+    try:
+        started = _cli(env, "db", "start")
+        assert started.returncode == 0 and "Traceback" not in started.stderr, started.stderr
+        note = started.stderr.strip()
+        assert note == (f"note: port {port} is held by the embedded server of {first.data_dir} (pid {first.pid()}); "
+                        f"this data dir's embedded server listens on {int(started.stdout.split(':')[2].split('/')[0])} "
+                        "instead (set EMBEDDED_DB_PORT to choose)"), note
+        second = EmbeddedServer(tmp_path / "second", port)
+        process = second.process()
+        assert process is not None and process.port != port and process.pid != first.pid()
+        assert _cli(env, "db", "status").stdout.startswith(f"running: {process.uri} pid={process.pid}")
+
+        client: MongoClient = MongoClient(process.uri)
+        client.t.c.insert_one({"_id": "second"})
+        client.close()
+        first_client: MongoClient = MongoClient(first.uri)
+        assert first_client.t.c.find_one({"_id": "second"}) is None, "two servers, two data dirs"
+        first_client.close()
+
+        # Any command that needs the database (here `status`) finds the running server, no traceback.
+        status = _cli(env, "status", "almada")
+        assert status.returncode == 0 and "NEVER-RUN" in status.stdout, status.stdout + status.stderr
+
+        assert _cli(env, "db", "stop").stdout.strip() == "stopped"
+        restarted = _cli(env, "db", "start")
+        assert f":{process.port}/" in restarted.stdout, "the port chosen for this data dir is remembered"
+        assert _cli(env, "db", "stop").stdout.strip() == "stopped"
+        assert first.running(), "the first checkout's server was never touched"
+    finally:
+        EmbeddedServer(tmp_path / "second", port).stop()
+        first.stop()
+
+
+def test_port_held_by_another_program_gets_a_free_port(tmp_path: Path) -> None:
+    port = free_port()
+    with socket.socket() as other:  # something that is no MongoDB at all listens on the port
+        other.bind(("127.0.0.1", port))
+        other.listen()
+        env = _env(tmp_path / "data", port)
+        try:
+            started = _cli(env, "db", "start")
+            assert started.returncode == 0, started.stderr
+            assert f"note: port {port} is held by another program" in started.stderr, started.stderr
+            assert f":{port}/" not in started.stdout
+            assert _cli(env, "db", "status").returncode == 0
+        finally:
+            assert _cli(env, "db", "stop").stdout.strip() == "stopped"
+
+
+def test_a_stale_pid_file_is_cleared_and_a_lost_one_recovered(tmp_path: Path) -> None:
+    """A pid file naming a process that is no server (the pid reused after a crash) does not stop a
+    start; a running server whose pid file was deleted is still found (by its command line) and stopped."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "nx-27017.pid").write_text(str(os.getpid()))  # alive, but no embedded server
+    server = EmbeddedServer(data, free_port())
+    server.start()
+    pid = server.pid()
+    assert pid is not None and pid != os.getpid() and server.running()
+    (data / "nx-27017.pid").unlink()
+    assert EmbeddedServer(data, free_port()).pid() == pid, "found by its data dir, not the port asked for"
+    assert server.stop() and _gone(pid)

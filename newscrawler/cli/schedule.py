@@ -1,50 +1,53 @@
-"""`newscrawler schedule --every 30m [OUTLET …]`: crawls on an interval in a long-lived process."""
+"""`newscrawler schedule --every 30m [OUTLET …]`: crawls on an interval in a long-lived process; a row
+per outlet as its crawl ends (with a bar per round on a terminal)."""
 
 from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 from typing import Any
 
-from newscrawler.cli.common import project_settings
-from newscrawler.replica import REPLICA_SETTINGS
+from newscrawler.cli.common import CliError, project_settings
+from newscrawler.cli.crawl import add_passthrough_options, known_outlets, passthrough, replica_args, replica_roots
 from newscrawler.scrapy_ext.redact import install_log_filter
 
 
 def run(args: argparse.Namespace) -> int:
     import logging
 
-    from newscrawler.outlets import all_outlets
+    from newscrawler.cli.db import database_uri
+    from newscrawler.progress import Progress
     from newscrawler.replica import ReplicaServer
     from newscrawler.scheduler import Scheduler, parse_interval
-    from newscrawler.scrapy_ext.connection import resolve_mongo_uri
     from newscrawler.store import ArticleStore
+
+    # Every misuse is refused before anything starts.
+    names = known_outlets(args.outlets)
+    passed = passthrough(args.spider_arg, args.set)
+    try:
+        every = parse_interval(args.every)
+    except ValueError as exc:
+        raise CliError(f"--every: {exc}") from None
+    if args.rounds is not None and args.rounds < 1:
+        raise CliError("--rounds must be at least 1")
+    roots = replica_roots(args.replicas, names) if args.replicas else {}
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     install_log_filter()
     settings = project_settings()
-    names = args.outlets or list(all_outlets())
-    uri = resolve_mongo_uri(settings)
-    servers = {n: ReplicaServer(Path(args.replicas) / n, delay=args.replica_delay).start()
-               for n in names} if args.replicas else {}
-
-    passed = [arg for value in args.spider_arg for arg in ("-a", value)] + [
-        arg for value in args.set for arg in ("-s", value)]
+    uri = database_uri(settings)
+    servers = {n: ReplicaServer(root, delay=args.replica_delay).start() for n, root in roots.items()}
 
     def crawl_args(outlet: str) -> list[str]:
-        if outlet not in servers:
-            return passed
-        extra = ["-a", f"base_url={servers[outlet].origin}"]
-        for key, value in REPLICA_SETTINGS.items():
-            extra += ["-s", f"{key}={value}"]
-        return extra + passed
+        # The replica's first: an explicit -a/-s wins.
+        return (replica_args(servers[outlet].origin) if outlet in servers else []) + passed
 
-    scheduler = Scheduler(ArticleStore.open(uri, settings.get("MONGO_DATABASE")), names, parse_interval(args.every),
-                          crawl_args, max_rounds=args.rounds, env={**os.environ, "MONGO_URI": uri})
-    scheduler.install_signal_handlers()
     try:
-        return scheduler.run()
+        with Progress() as progress:
+            scheduler = Scheduler(ArticleStore.open(uri, settings.get("MONGO_DATABASE")), names, every, crawl_args,
+                                  max_rounds=args.rounds, env={**os.environ, "MONGO_URI": uri}, progress=progress)
+            scheduler.install_signal_handlers()
+            return scheduler.run()
     finally:
         for server in servers.values():
             server.stop()
@@ -57,8 +60,5 @@ def register(sub: Any) -> None:
     parser.add_argument("--rounds", type=int, help="stop after N rounds (default: run until SIGTERM)")
     parser.add_argument("--replicas", metavar="DIR", help="crawl the local replicas under DIR")
     parser.add_argument("--replica-delay", type=float, default=0.0, help="seconds per replica response (tests)")
-    parser.add_argument("-a", dest="spider_arg", action="append", default=[], metavar="NAME=VALUE",
-                          help="spider argument for every crawl, as in scrapy crawl (repeatable)")
-    parser.add_argument("-s", dest="set", action="append", default=[], metavar="NAME=VALUE",
-                          help="Scrapy setting for every crawl, as in scrapy crawl (repeatable)")
+    add_passthrough_options(parser)
     parser.set_defaults(func=run)
