@@ -9,6 +9,10 @@ import os
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# A source checkout (scrapy.cfg beside the packages) keeps its data under the project. Deployed as
+# an egg (Scrapyd) or installed as a wheel, PROJECT_DIR is a zip file or site-packages: never a
+# place to write. Package data is read with importlib.resources, never through a path.
+SOURCE_CHECKOUT = (PROJECT_DIR / "scrapy.cfg").is_file()
 
 BOT_NAME = "newscrawler"
 SPIDER_MODULES = ["spiders"]
@@ -30,7 +34,11 @@ SPIDER_CONTRACTS = {
 # nx-27017 server under NEWSCRAWLER_DATA_DIR, started on demand on EMBEDDED_DB_PORT.
 MONGO_URI: str | None = os.environ.get("MONGO_URI") or None
 MONGO_DATABASE = os.environ.get("MONGO_DATABASE", "newscrawler")
-NEWSCRAWLER_DATA_DIR = os.environ.get("NEWSCRAWLER_DATA_DIR", str(PROJECT_DIR / "data"))
+# Embedded DB files, its log and pid, the quarantine. Default: `data/` of the checkout; elsewhere
+# (a Scrapyd job) `data/` in the working directory, beside Scrapyd's own logs/, eggs/ and dbs/.
+# Made absolute now, so a later chdir does not move it.
+NEWSCRAWLER_DATA_DIR = os.path.abspath(os.environ.get("NEWSCRAWLER_DATA_DIR")
+                                       or (PROJECT_DIR / "data" if SOURCE_CHECKOUT else Path.cwd() / "data"))
 # 27217, not 27017: never clash with (or silently write into) a real local mongod.
 EMBEDDED_DB_PORT = int(os.environ.get("EMBEDDED_DB_PORT", "27217"))
 # How long a write waits for an unreachable server before the retry/spill path takes over.
@@ -79,9 +87,9 @@ EXTENSIONS = {
 # --- Monitoring (newscrawler/scrapy_ext/monitoring.py) -----------------------------------------
 SPIDERMON_ENABLED = True
 SPIDERMON_SPIDER_CLOSE_MONITORS = ("newscrawler.scrapy_ext.monitoring.CloseSpiderMonitors",)
-SPIDERMON_VALIDATION_SCHEMAS = [
-    str(PROJECT_DIR / "newscrawler" / "schemas" / "article.json"),
-]
+# An object path (Spidermon loads the dict), not a file path: the schema is package data, read with
+# importlib.resources, so it is found inside a Scrapyd egg too.
+SPIDERMON_VALIDATION_SCHEMAS = ["newscrawler.scrapy_ext.monitoring.ARTICLE_SCHEMA"]
 SPIDERMON_MIN_ARTICLES = 1  # per run: an outlet that yields nothing has changed or is down
 SPIDERMON_MAX_ERROR_RATE = 0.5  # errors (HTTP, extraction, database) per request
 SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]

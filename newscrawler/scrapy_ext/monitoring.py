@@ -1,5 +1,8 @@
 """Spidermon: article validation against newscrawler/schemas/article.json and close-spider monitors.
 
+The schema is package data read with importlib.resources (it is inside the egg when Scrapyd runs
+the crawl); SPIDERMON_VALIDATION_SCHEMAS names ARTICLE_SCHEMA by its object path.
+
 Monitors (thresholds are settings): articles found per run (stored, updated, unchanged or
 skipped as already stored) >= SPIDERMON_MIN_ARTICLES, errors per request <= SPIDERMON_MAX_ERROR_RATE,
 the expected finish reason, no item validation errors. Spidermon itself only logs a failure; the
@@ -8,9 +11,10 @@ MarkRunFailed action records it in the stats, so the run record shows it and `sc
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from spidermon import Monitor, MonitorSuite, monitors
@@ -18,7 +22,8 @@ from spidermon.contrib.scrapy.monitors import FinishReasonMonitor, ItemValidatio
 from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline
 from spidermon.core.actions import Action
 
-ARTICLE_SCHEMA = str(Path(__file__).resolve().parent.parent / "schemas" / "article.json")
+ARTICLE_SCHEMA: dict[str, Any] = json.loads(
+    (resources.files("newscrawler") / "schemas" / "article.json").read_text("utf-8"))
 FAILED_STAT = "newscrawler/failed"
 
 

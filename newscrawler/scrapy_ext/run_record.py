@@ -10,7 +10,14 @@ If the process stops with the spider not closed (Scrapy stops the reactor withou
 a SIGTERM/SIGINT lands while the spider is still opening), the record is finished as the reactor
 stops: "shutdown" after a stop signal, else "aborted" (a failure: `scrapy crawl` exits 1). A crawl
 started by `newscrawler schedule` that ends with no final record at all (signalled before Scrapy
-handles signals, SIGKILL) has it finished by the scheduler.
+handles signals, SIGKILL) has it finished by the scheduler. A crawl that fails before its spider
+exists (a bad spider argument: the spider's __init__ raises) gets its failed record from the crawl
+command (`record_failed_start`).
+
+Only `scrapy crawl` (our command, newscrawler/scrapy_ext/commands/crawl.py) turns run records on
+(RUN_RECORDS_SETTING, set at command priority, never in the settings module): `scrapy fetch`, `parse`,
+`shell`, `bench`, `check`, `runspider` run a spider too ("default", "follow" …), but they are not
+crawls of an outlet and leave no trace in `crawl_runs`.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,18 +35,21 @@ import pymongo
 from pymongo.errors import PyMongoError
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.settings import BaseSettings
 from scrapy.utils.reactor import is_reactor_installed
 from twisted.internet.defer import Deferred
 
 from newscrawler.quarantine import spool_run_record
-from newscrawler.scrapy_ext.connection import store_for
+from newscrawler.scrapy_ext.connection import resolve_mongo_uri, store_for
 from newscrawler.scrapy_ext.monitoring import FAILED_STAT
 from newscrawler.scrapy_ext.offload import in_db_thread
 from newscrawler.status import RUNNING, SHUTDOWN
+from newscrawler.store import ArticleStore
 
 log = logging.getLogger(__name__)
 
 ABORTED = "aborted"  # the process stopped before the spider closed, without a stop signal
+RUN_RECORDS_SETTING = "NEWSCRAWLER_RUN_RECORDS"
 
 
 def summarise_stats(stats: dict[str, Any]) -> dict[str, Any]:
@@ -101,11 +112,17 @@ class RunRecordExtension:
         self.crawler = crawler
         self.started_at = datetime.now(UTC)
         self.open_timeout = crawler.settings.getfloat("RUN_RECORD_OPEN_TIMEOUT", 5.0)
-        self.closed = False
+        self.closed = False  # the final record is written (or being written)
+        self.start_error: str | None = None  # why the crawl failed to start, told by the crawl command
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecordExtension:
         ext = cls(crawler)
+        if not crawler.settings.getbool(RUN_RECORDS_SETTING):
+            # Not a crawl (scrapy fetch/parse/shell/bench …): the extension stays, inert, rather than
+            # raising NotConfigured, so that a test can drive open_run/write_final directly.
+            log.debug("run records off (%s unset: not `scrapy crawl`)", RUN_RECORDS_SETTING)
+            return ext
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         if is_reactor_installed():
@@ -128,6 +145,7 @@ class RunRecordExtension:
             "started_at": self.started_at,
             "finish_reason": RUNNING,
             "origin": getattr(spider, "origin", None),
+            "scrapyd_job": getattr(spider, "_job", None),
             "host": socket.gethostname(),
             "pid": os.getpid(),
         }
@@ -155,7 +173,8 @@ class RunRecordExtension:
         if shutdown_signal_received():
             reason, failure = SHUTDOWN, None
         else:
-            reason, failure = ABORTED, "the crawl ended before its spider closed (start-up failed)"
+            reason = ABORTED
+            failure = self.start_error or "the crawl ended before its spider closed (start-up failed)"
             self.crawler.stats.set_value(FAILED_STAT, failure)  # `scrapy crawl` exits 1
         log.warning("the process is stopping before the spider closed: run recorded as %r", reason)
         self.closed = True
@@ -179,6 +198,7 @@ class RunRecordExtension:
             "failed_monitors": stats.get("newscrawler/failed_monitors", []),
             "validation_errors": int(stats.get("spidermon/validation/items/errors", 0)),
             "origin": getattr(spider, "origin", None),
+            "scrapyd_job": getattr(spider, "_job", None),
             "host": socket.gethostname(),
             "pid": os.getpid(),
             **summarise_stats(stats),
@@ -186,10 +206,83 @@ class RunRecordExtension:
         return record
 
     def write_final(self, record: dict[str, Any], timeout: float | None) -> None:
-        try:
-            with pymongo.timeout(timeout):
-                store_for(self.crawler).runs.replace_one({"_id": record["_id"]}, record, upsert=True)
-        except PyMongoError as exc:
-            path = spool_run_record(self.crawler.settings.get("QUARANTINE_DIR"), record)
-            log.error("could not write the run record %s (%s); kept in %s, written by `newscrawler replay` "
-                      "or the next crawl", record["_id"], exc, path)
+        write_final_record(lambda: store_for(self.crawler), self.crawler.settings, record, timeout)
+
+
+def write_final_record(open_store: Callable[[], ArticleStore], settings: BaseSettings, record: dict[str, Any],
+                       timeout: float | None) -> None:
+    """Replace the run's record by its final one; a database that refuses it gets it spooled."""
+    try:
+        with pymongo.timeout(timeout):
+            open_store().runs.replace_one({"_id": record["_id"]}, record, upsert=True)
+    except PyMongoError as exc:
+        path = spool_run_record(settings.get("QUARANTINE_DIR"), record)
+        log.error("could not write the run record %s (%s); kept in %s, written by `newscrawler replay` "
+                  "or the next crawl", record["_id"], exc, path)
+
+
+def run_recorder(crawler: Crawler) -> RunRecordExtension | None:
+    """The crawler's run record extension, if it was built (it is not when start-up failed earlier)."""
+    try:
+        return crawler.get_extension(RunRecordExtension)
+    except RuntimeError:  # the extension manager was never created
+        return None
+
+
+def note_start_failure(crawler: Crawler, error: BaseException) -> None:
+    """Tell the extension (if any) why the crawl failed, for the record it writes as the reactor stops."""
+    recorder = run_recorder(crawler)
+    if recorder is not None:
+        recorder.start_error = describe(error)
+
+
+def describe(error: BaseException) -> str:
+    return f"start-up failed: {type(error).__name__}: {error}"
+
+
+def record_failed_start(crawler: Crawler, spider_args: dict[str, Any], error: BaseException | None,
+                        started_at: datetime) -> str | None:
+    """After a crawl that failed: write its failed record unless the extension did (the spider was
+    never made, or failed before the extension existed). Returns the record's `_id` when written here.
+
+    The `_id` is what the spider would have used: `crawl_id`, else `<outlet>-<UTC timestamp>` (the
+    crawl command has already made Scrapyd's `_job` the crawl_id)."""
+    if not crawler.settings.getbool(RUN_RECORDS_SETTING):
+        return None
+    if run_recorder(crawler) is not None:
+        return None  # built after the spider: it wrote the record at close or as the reactor stopped
+    name = crawler.spidercls.name
+    finished = datetime.now(UTC)
+    record: dict[str, Any] = {
+        "_id": spider_args.get("crawl_id") or f"{name}-{started_at:%Y%m%dT%H%M%S}",
+        "outlet": name,
+        "started_at": started_at,
+        "finished_at": finished,
+        "elapsed_s": round((finished - started_at).total_seconds(), 2),
+        "finish_reason": ABORTED,
+        "failed": describe(error) if error else "start-up failed",
+        "failed_monitors": [],
+        "validation_errors": 0,
+        "origin": spider_args.get("base_url"),
+        "scrapyd_job": spider_args.get("_job"),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        **summarise_stats({}),
+    }
+    settings = crawler.settings
+    opened: list[ArticleStore] = []
+
+    def open_store() -> ArticleStore:  # the crawler's store was never opened: no pipeline ran
+        opened.append(ArticleStore.open(
+            resolve_mongo_uri(settings), settings.get("MONGO_DATABASE"),
+            serverSelectionTimeoutMS=settings.getint("MONGO_SERVER_SELECTION_TIMEOUT_MS", 30_000)))
+        return opened[-1]
+
+    log.error("run %s failed before its spider opened; recording it as %r: %s", record["_id"], ABORTED,
+              record["failed"])
+    try:
+        write_final_record(open_store, settings, record, None)
+    finally:
+        for store in opened:
+            store.db.client.close()
+    return str(record["_id"])
