@@ -70,3 +70,14 @@ def test_command_writes_no_run_record(command: str, replica, store: ArticleStore
                             capture_output=True, text=True, timeout=60)
     assert status.returncode == 0, status.stdout + status.stderr
     assert "default" not in status.stdout and "probe" not in status.stdout
+
+
+def test_genspider_points_to_the_outlet_scaffold(tmp_path: Path) -> None:
+    # A generated spider file would be unrelated to ours (and never loaded): refused, with the way
+    # to add an outlet, and nothing written.
+    before = sorted(p.name for p in (PROJECT_DIR / "spiders").iterdir())
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "genspider", "alsumaria", "alsumaria.tv"], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "newscrawler new-outlet alsumaria --home https://alsumaria.tv" in proc.stderr
+    assert sorted(p.name for p in (PROJECT_DIR / "spiders").iterdir()) == before

@@ -10,6 +10,7 @@ import sys
 
 from newscrawler.cli.common import CliError
 from newscrawler.scrapy_ext.redact import redact
+from newscrawler.store.embedded import EmbeddedServerError
 
 _NOT_COMMANDS = {"common", "__main__"}
 
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"newscrawler {args.command}: {redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
+    except EmbeddedServerError as exc:  # the embedded database cannot start: its own message says why
+        print(f"newscrawler {args.command}: embedded database: {redact(str(exc))}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"newscrawler {args.command}: interrupted", file=sys.stderr)
         return 130
