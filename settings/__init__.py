@@ -82,7 +82,19 @@ EXTENSIONS = {
     # After Spidermon: the run record includes the monitors' verdict.
     "newscrawler.scrapy_ext.run_record.RunRecordExtension": 900,
     "newscrawler.scrapy_ext.distributed.SharedIdleExtension": 600,  # only with NEWSCRAWLER_REDIS_URL
+    "newscrawler.scrapy_ext.archive.ArchiveExtension": 700,  # raw article pages as WARC (ARCHIVE_ENABLED)
 }
+
+# --- Raw page archive (newscrawler/scrapy_ext/archive.py, newscrawler/archive/) -----------------
+# Every fetched article response (2xx) is kept as WARC, per-record gzip (Common Crawl's format),
+# in WARC_DIR/<outlet>/<crawl_id>-<n>.warc.gz, indexed in the `raw_pages` collection;
+# `newscrawler reextract` re-runs the extractor over it, `newscrawler import-warc` reads others'.
+ARCHIVE_ENABLED = True
+WARC_DIR = os.environ.get("NEWSCRAWLER_WARC_DIR") or os.path.join(NEWSCRAWLER_DATA_DIR, "warc")
+WARC_MAX_FILE_BYTES = 1 << 30  # a new file after this size (Common Crawl's files are ~1 GB)
+# Captures waiting for the writer thread; a capture beyond it is counted (errors/archive/QueueFull),
+# never waited for: the reactor does not block on the disk.
+ARCHIVE_QUEUE_MAX_BYTES = 64 << 20
 
 # --- Monitoring (newscrawler/scrapy_ext/monitoring.py) -----------------------------------------
 SPIDERMON_ENABLED = True
