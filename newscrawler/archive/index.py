@@ -58,23 +58,21 @@ class RawPageIndex:
             IndexModel([("outlet", ASCENDING), ("fetched_at", DESCENDING)], name="outlet_fetched"),
         ])
 
-    def previous(self, urls: list[str]) -> dict[str, Previous]:
-        """Each URL's last archived payload (for revisit records), one `$in` on `_id`."""
+    def latest_of(self, urls: list[str]) -> dict[str, dict[str, Any]]:
+        """Each URL's raw_latest document (url, fetched_at, digest, payload), one `$in` on `_id`."""
         keys = sorted({url_key(u) for u in urls})
         if not keys:  # never an empty $in (the embedded server scans the collection for it)
             return {}
-        found: dict[str, Previous] = {}
-        for doc in self.latest.find({"_id": {"$in": keys}}, {"url": 1, "digest": 1, "payload": 1}):
-            payload = doc.get("payload") or {}
-            if payload.get("record_id") and doc.get("digest"):
-                found[doc["url"]] = Previous(payload["record_id"], payload["url"], payload["fetched_at"],
-                                             doc["digest"], payload)
-        return found
+        return {doc["url"]: doc for doc in self._latest_docs(keys)}
 
-    def add(self, docs: list[dict[str, Any]]) -> int:
+    def _latest_docs(self, keys: list[str]) -> list[dict[str, Any]]:
+        return list(self.latest.find({"_id": {"$in": keys}}, {"url": 1, "fetched_at": 1, "digest": 1, "payload": 1}))
+
+    def add(self, docs: list[dict[str, Any]], known: dict[str, dict[str, Any]] | None = None) -> int:
         """Index records (raw_pages docs); returns how many were new. raw_latest moves to a record
         only if it was fetched later than the URL's current latest (an older file imported after a
-        crawl leaves the crawl's record the latest)."""
+        crawl leaves the crawl's record the latest). `known`: raw_latest documents already read
+        for some of these URLs (by `latest_of`), not read again."""
         if not docs:
             return 0
         inserted = _insert_new(self.pages, docs)
@@ -83,8 +81,10 @@ class RawPageIndex:
             key = url_key(doc["url"])
             if key not in newest or doc["fetched_at"] > newest[key]["fetched_at"]:
                 newest[key] = doc
-        current = {d["_id"]: d["fetched_at"] for d in self.latest.find({"_id": {"$in": sorted(newest)}},
-                                                                        {"fetched_at": 1})}
+        current = {url_key(url): d["fetched_at"] for url, d in (known or {}).items()}
+        missing = sorted(set(newest) - set(current))
+        if missing:
+            current.update({d["_id"]: d["fetched_at"] for d in self._latest_docs(missing)})
         ops = [ReplaceOne({"_id": key}, {**doc, "_id": key, "record_id": doc["_id"]}, upsert=True)
                for key, doc in newest.items() if key not in current or doc["fetched_at"] > current[key]]
         if ops:  # replace, not $set: the embedded server keeps datetimes of a replacement
@@ -105,6 +105,17 @@ class RawPageIndex:
         if span:
             query["fetched_at"] = span
         return iter(self.latest.find(query))
+
+
+def previous_payloads(latest: dict[str, dict[str, Any]]) -> dict[str, Previous]:
+    """From raw_latest documents (RawPageIndex.latest_of): each URL's last archived payload, which an
+    identical payload refers to in a revisit record."""
+    found: dict[str, Previous] = {}
+    for url, doc in latest.items():
+        payload = doc.get("payload") or {}
+        if payload.get("record_id") and doc.get("digest"):
+            found[url] = Previous(payload["record_id"], payload["url"], payload["fetched_at"], doc["digest"], payload)
+    return found
 
 
 def _insert_new(collection: Any, docs: list[dict[str, Any]]) -> int:
