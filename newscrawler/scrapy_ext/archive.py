@@ -7,9 +7,10 @@ queue cannot take is counted (`errors/archive/QueueFull`) and logged, never wait
 is stored all the same (see newscrawler/archive/writer.py for why refusing beats waiting). Every
 archive failure is counted under `errors/archive/<Exception>`, so it shows in the run record.
 
-The fetch time is also put in the request's meta (`fetched_at`): one instant, at millisecond
-precision, for the WARC-Date and for the extraction, so a re-extraction from the archive computes
-relative dates from the same instant as the crawl did.
+The fetch time is also put in the request's meta (`fetched_at`, whole milliseconds) so that the
+extraction can use the very instant the WARC-Date records: a re-extraction then computes relative
+dates ("منذ 3 ساعات") from the same instant as the crawl. (spiders/base.py parse_article still
+stamps its own `datetime.now()`, a few milliseconds later, until it reads this key.)
 
 Settings: ARCHIVE_ENABLED, WARC_DIR, WARC_MAX_FILE_BYTES, ARCHIVE_QUEUE_MAX_BYTES.
 """
