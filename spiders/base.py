@@ -349,7 +349,9 @@ class OutletSpider(scrapy.Spider):
             return
         self.crawler.stats.inc_value("pages/article")
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
-        fetched_at = datetime.now(UTC)  # when the response reached us: relative dates count from it
+        # When the response reached us (the archive stamps it, so a re-extraction of the WARC record sees
+        # the same instant): relative dates count from it.
+        fetched_at = response.meta.get("fetched_at") or datetime.now(UTC)
         try:
             article = await ExtractionPool.for_crawler(self.crawler).extract(
                 response.body, response.url, self.name, content_type=content_type, fetched_at=fetched_at)

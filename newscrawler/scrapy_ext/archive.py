@@ -9,8 +9,7 @@ archive failure is counted under `errors/archive/<Exception>`, so it shows in th
 
 The fetch time is also put in the request's meta (`fetched_at`, whole milliseconds) so that the
 extraction can use the very instant the WARC-Date records: a re-extraction then computes relative
-dates ("منذ 3 ساعات") from the same instant as the crawl. (spiders/base.py parse_article still
-stamps its own `datetime.now()`, a few milliseconds later, until it reads this key.)
+dates ("منذ 3 ساعات") from the same instant as the crawl (spiders/base.py parse_article reads it).
 
 Settings: ARCHIVE_ENABLED, WARC_DIR, WARC_MAX_FILE_BYTES, ARCHIVE_QUEUE_MAX_BYTES.
 """
