@@ -22,11 +22,11 @@ crawl: setup
 ## The whole test suite (starts its own embedded DB; MONGO_URI=… runs it against a real mongod).
 test: setup
 	$(VENV)/bin/ruff check newscrawler spiders pipelines settings bench tests
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 ## The suite once more with the clock 400 days ahead (libfaketime): nothing may depend on the day it runs.
 test-shifted-clock: setup
-	faketime -f +400d $(PY) -m pytest -q
+	faketime -f +400d $(PY) -m pytest -q -n 2 --dist loadfile
 
 db-start: setup
 	$(VENV)/bin/newscrawler db start
