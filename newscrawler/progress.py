@@ -1,4 +1,4 @@
-"""Progress of `newscrawler crawl` and `newscrawler schedule`: a row per outlet as its crawl ends (the
+"""Progress in the CLI. `Progress`: `newscrawler crawl` and `newscrawler schedule`, a row per outlet as its crawl ends (the
 summary of its `crawl_runs` record) and, on a terminal, a bar of the outlets done out of the total.
 
 Off a terminal (cron, CI, a pipe) every event is one plain line, with no bar and no escape codes, so a
@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import IO, Any
@@ -162,3 +163,48 @@ class Progress:
             yield
         finally:
             reader.join(timeout=10)
+
+
+PLAIN_EVERY = 10.0
+Advance = Callable[[int], None]
+
+
+@contextmanager
+def counter(description: str, total: int | None, unit: str = "pages") -> Iterator[Advance]:
+    """Progress of a job whose size is known (`reextract`, `import-warc`) on stderr, stdout keeping the
+    command's JSON summary: a rich bar on a terminal, else a plain line every PLAIN_EVERY seconds and one
+    at the end. Yields advance(n); `unit` "bytes" shows sizes."""
+    if is_live(sys.stderr):
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        count = DownloadColumn() if unit == "bytes" else MofNCompleteColumn()
+        with Progress(TextColumn("{task.description}"), BarColumn(), count, TimeElapsedColumn(),
+                      TimeRemainingColumn(), console=Console(stderr=True)) as bar:
+            task = bar.add_task(description, total=total)
+            yield lambda n=1: bar.advance(task, n)
+        return
+    done = 0
+    last = time.monotonic()
+
+    def line() -> None:
+        of = f"/{total}" if total is not None else ""
+        print(f"{description}: {done}{of} {unit}", file=sys.stderr, flush=True)
+
+    def advance(n: int = 1) -> None:
+        nonlocal done, last
+        done += n
+        if time.monotonic() - last >= PLAIN_EVERY:
+            last = time.monotonic()
+            line()
+
+    yield advance
+    line()

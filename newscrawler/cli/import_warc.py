@@ -13,8 +13,8 @@ from newscrawler.cli.common import CliError, open_store, project_settings
 
 def run(args: argparse.Namespace) -> int:
     from newscrawler.archive.importer import import_warcs
-    from newscrawler.archive.progress import progress
     from newscrawler.archive.work import default_workers
+    from newscrawler.progress import counter as progress
     from newscrawler.scrapy_ext.archive import warc_dir
 
     paths = [Path(f) for f in args.files]

@@ -11,10 +11,10 @@ from newscrawler.cli.common import CliError, instant, open_store, project_settin
 
 
 def run(args: argparse.Namespace) -> int:
-    from newscrawler.archive.progress import progress
     from newscrawler.archive.reextract import latest_pages, reextract
     from newscrawler.archive.work import default_workers
     from newscrawler.outlets import all_outlets
+    from newscrawler.progress import counter as progress
     from newscrawler.scrapy_ext.archive import warc_dir
 
     if args.outlet and args.outlet not in all_outlets():
