@@ -8,21 +8,15 @@ import argparse
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
-from newscrawler.cli.common import PROJECT_DIR, CliError
+from newscrawler.cli.common import PROJECT_DIR, known_outlets, replica_roots
 
 
 def run(args: argparse.Namespace) -> int:
-    from newscrawler.outlets import all_outlets
     from newscrawler.replica import REPLICA_SETTINGS, ReplicaServer
 
-    known = all_outlets()
-    unknown = [name for name in args.outlets if name not in known]
-    if unknown:
-        raise CliError(f"unknown outlet(s) {', '.join(unknown)}; known: {', '.join(known)}")
-    names = args.outlets or list(known)
+    names = known_outlets(args.outlets)
     # One page per outlet: extraction on the reactor thread, no worker processes to start.
     command = [sys.executable, "-m", "scrapy", "check", *names, "-s", "EXTRACT_WORKERS=0"]
     if args.verbose:
@@ -30,11 +24,7 @@ def run(args: argparse.Namespace) -> int:
     servers: dict[str, ReplicaServer] = {}
     try:
         if args.replicas:
-            for name in names:
-                root = Path(args.replicas) / name
-                if not (root / "site").is_dir():
-                    raise CliError(f"no replica of {name} at {root}")
-                servers[name] = ReplicaServer(root).start()
+            servers = {name: ReplicaServer(root).start() for name, root in replica_roots(args.replicas, names).items()}
             origins = {name: server.origin for name, server in servers.items()}
             command += ["-s", f"OUTLET_BASE_URLS={json.dumps(origins)}"]
             command += [arg for key, value in REPLICA_SETTINGS.items() if key != "LOG_LEVEL"

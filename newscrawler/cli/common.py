@@ -43,3 +43,25 @@ def instant(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 date-time: {text!r}") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def known_outlets(names: list[str]) -> list[str]:
+    """`names` (all outlets when empty), each checked against the registry."""
+    from newscrawler.outlets import all_outlets
+
+    known = list(all_outlets())
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise CliError(f"unknown outlet{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                       f"known: {', '.join(known)}")
+    return list(dict.fromkeys(names)) or known
+
+
+def replica_roots(directory: str, names: list[str]) -> dict[str, Path]:
+    """The replica folder of each outlet under `directory`; every one must exist."""
+    roots = {name: Path(directory) / name for name in names}
+    missing = [name for name, root in roots.items() if not (root / "site").is_dir()]
+    if missing:
+        raise CliError(f"no replica for {', '.join(missing)} under {directory} "
+                       f"(expected {Path(directory) / missing[0] / 'site'}/)")
+    return roots

@@ -9,10 +9,9 @@ import subprocess
 import sys
 from contextlib import ExitStack
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from newscrawler.cli.common import PROJECT_DIR, CliError, project_settings
+from newscrawler.cli.common import PROJECT_DIR, CliError, known_outlets, project_settings, replica_roots
 from newscrawler.replica import REPLICA_SETTINGS
 from newscrawler.scrapy_ext.redact import redact
 
@@ -27,16 +26,6 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return render_table(COLUMNS, [summary_cells(r) for r in rows])
 
 
-def known_outlets(names: list[str]) -> list[str]:
-    """`names` (all outlets when empty), each checked against the registry."""
-    from newscrawler.outlets import all_outlets
-
-    known = list(all_outlets())
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise CliError(f"unknown outlet{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
-                       f"known: {', '.join(known)}")
-    return list(dict.fromkeys(names)) or known
 
 
 def passthrough(spider_args: list[str], settings: list[str]) -> list[str]:
@@ -54,14 +43,6 @@ def passthrough(spider_args: list[str], settings: list[str]) -> list[str]:
     return out
 
 
-def replica_roots(directory: str, names: list[str]) -> dict[str, Path]:
-    """The replica folder of each outlet under `directory`; every one must exist."""
-    roots = {name: Path(directory) / name for name in names}
-    missing = [name for name, root in roots.items() if not (root / "site").is_dir()]
-    if missing:
-        raise CliError(f"no replica for {', '.join(missing)} under {directory} "
-                       f"(expected {Path(directory) / missing[0] / 'site'}/)")
-    return roots
 
 
 def replica_args(origin: str) -> list[str]:

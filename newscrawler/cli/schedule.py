@@ -7,8 +7,8 @@ import argparse
 import os
 from typing import Any
 
-from newscrawler.cli.common import CliError, project_settings
-from newscrawler.cli.crawl import add_passthrough_options, known_outlets, passthrough, replica_args, replica_roots
+from newscrawler.cli.common import CliError, known_outlets, project_settings, replica_roots
+from newscrawler.cli.crawl import add_passthrough_options, passthrough, replica_args
 from newscrawler.scrapy_ext.redact import install_log_filter
 
 
