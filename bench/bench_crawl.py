@@ -17,6 +17,10 @@ Figures (printed, never asserted; other work on the machine shows in them):
 - extraction ceiling: pages/s of `extract_article` on 300 generated pages in 1 process and in a
   2-process pool (the crawl's 2 workers can do no better), and vanilla `trafilatura.extract` (1 proc);
   the best of 2 runs each. First, a check that the generated pages extract as intended.
+- Scrapy alone: a bare Scrapy crawl of the same N = 2,000 pages with the crawls' concurrency flags
+  (default middlewares, no extraction, no pipeline, no database): pages/s and its CPU per page. The
+  summary turns it into an upper bound: on 2 CPUs a crawl spends at least the ceiling's extraction CPU
+  per page plus Scrapy's own, so end-to-end / ceiling <= extraction / (extraction + Scrapy alone).
 - end-to-end crawl into a fresh embedded database, N = 2,000 and 20,000, with and without dedup.
   Throughput: stored/s = articles in the database / wall time of the `scrapy crawl` process;
   active/s = the same over first request -> last response at the site (start-up and shut-down
@@ -690,6 +694,58 @@ def recrawl_row(r: CrawlResult) -> dict[str, object]:
             "failed": r.stat("items/failed"), "exit": r.exit_code}
 
 
+# --- Scrapy alone -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BareCrawl:
+    pages: int
+    wall: float
+    cpu: float  # the process's CPU seconds, start-up included (as the crawls' are)
+
+    @property
+    def cpu_ms(self) -> float:
+        return 1000 * self.cpu / max(self.pages, 1)
+
+
+def bare_crawl(origin: str, n: int) -> BareCrawl:
+    """Scrapy alone on the same pages with the crawls' concurrency flags: default middlewares, a
+    callback that yields a small item, no extraction, no pipeline, no database. Its CPU per page is
+    a floor under any Scrapy crawl of this site on this machine."""
+    out = subprocess.run([sys.executable, __file__, "--bare-crawl", origin, str(n)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=600, check=True)
+    return BareCrawl(**json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _bare_crawl_main(origin: str, n: int) -> None:
+    import resource
+
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    class Bare(scrapy.Spider):
+        name = "bare"
+        fetched = 0
+
+        async def start(self):  # type: ignore[no-untyped-def]
+            for number in range(n):
+                yield scrapy.Request(f"{origin}/{FIRST_ID + ID_STEP * number}/")
+
+        def parse(self, response):  # type: ignore[no-untyped-def]
+            Bare.fetched += 1
+            yield {"url": response.url, "bytes": len(response.text)}
+
+    started = time.perf_counter()
+    process = CrawlerProcess({
+        "LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False, "ROBOTSTXT_OBEY": False,
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        **{k: v for k, v in BENCH_SETTINGS.items() if k.startswith(("CONCURRENT", "AUTOTHROTTLE", "DOWNLOAD_DELAY"))},
+    })
+    process.crawl(Bare)
+    process.start()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"pages": Bare.fetched, "wall": time.perf_counter() - started,
+                      "cpu": usage.ru_utime + usage.ru_stime}))
+
+
 # --- store ------------------------------------------------------------------------------------------
 def store_articles(count: int) -> list[Article]:
     from pipelines.normalise import NormalisePipeline
@@ -748,11 +804,11 @@ SPY_RATE = 200  # samples/s
 
 
 def profile_crawl(site: SiteProcess, db: Database, work: Path, top: int = 25) -> None:
-    spy, out = py_spy(), work / "profile.out"
+    spy, out = py_spy(), Path(os.environ.get("BENCH_PROFILE_OUT", work / "profile.out"))
     command = crawl_command(site.origin, "bench-profile", {})
     if spy:
         argv = [spy, "record", "--format", "raw", "--rate", str(SPY_RATE), "--function", "--threads",
-                "--nonblocking", "-o", str(out), "--", sys.executable, *command]
+                "--nonblocking", *os.environ.get("BENCH_SPY_ARGS", "").split(), "-o", str(out), "--", sys.executable, *command]
     else:
         argv = [sys.executable, "-m", "cProfile", "-o", str(out), *command]
     site.take_log()
@@ -861,8 +917,16 @@ def verdict(ok: bool) -> str:
 
 
 def summary(crawls: list[CrawlResult], ceiling: float, recrawl: CrawlResult | None,
-            store: dict[str, float] | None) -> list[dict[str, object]]:
+            store: dict[str, float] | None, bare: BareCrawl | None = None) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
+    if bare:
+        # The 2-process ceiling spends 2 CPUs / ceiling per page on extraction; a crawl spends at least
+        # that plus Scrapy's own CPU per page, on the same 2 CPUs.
+        extraction_ms = 2000 / ceiling
+        bound = extraction_ms / (extraction_ms + bare.cpu_ms)
+        rows.append({"figure": f"bound on 2 CPUs: extraction {extraction_ms:.1f} / (it + Scrapy alone "
+                     f"{bare.cpu_ms:.1f}) ms per page", "goal": ">= 0.80 possible?",
+                     "measured": f"{bound:.2f}", "met": verdict(bound >= 0.8)})
     for r in crawls:
         wall, active = r.stored / r.wall / ceiling, r.stored / max(r.active, 1e-9) / ceiling
         capped = " (stopped at the cap)" if r.stats.get("finish_reason") == "closespider_timeout" else ""
@@ -927,11 +991,13 @@ def started_site(n: int) -> Iterator[SiteProcess]:
         site.stop()
 
 
-def crawl_all(plan: Plan, work: Path, deadline: float | None) -> tuple[list[CrawlResult], CrawlResult | None]:
+def crawl_all(plan: Plan, work: Path, deadline: float | None) -> tuple[list[CrawlResult], CrawlResult | None,
+                                                                      BareCrawl | None]:
     """Each size with and without dedup, each into a fresh database; the first size re-crawled. The
     largest size's crawls share the time left before `deadline` (CLOSESPIDER_TIMEOUT); None: no limit."""
     crawls: list[CrawlResult] = []
     recrawl: CrawlResult | None = None
+    bare: BareCrawl | None = None
     for n in plan.sizes:
         with started_site(n) as site:
             if n == plan.sizes[0]:
@@ -939,6 +1005,10 @@ def crawl_all(plan: Plan, work: Path, deadline: float | None) -> tuple[list[Craw
                 section("Site")
                 print(f"{served:,.0f} pages/s served to 2 keep-alive client processes (they share the 2 CPUs with "
                       f"it); site CPU {cpu_us:.0f} µs/page: ≈ {1e6 / cpu_us:,.0f} pages/s on one core", flush=True)
+                section("Scrapy alone: the same pages, no extraction, pipeline or database")
+                bare = bare_crawl(site.origin, n)
+                print(f"{bare.pages:,} pages in {bare.wall:.1f} s ({bare.pages / bare.wall:,.0f} pages/s); CPU "
+                      f"{bare.cpu_ms:.1f} ms/page (start-up included, as in the crawls' figures)", flush=True)
                 section("End-to-end crawls")
             for left, dedup in ((2, True), (1, False)):
                 label = f"N={n:,} dedup {'on' if dedup else 'off'}"
@@ -954,7 +1024,7 @@ def crawl_all(plan: Plan, work: Path, deadline: float | None) -> tuple[list[Craw
                         progress(recrawl, RECRAWL_SETTINGS)
                 finally:
                     db.close()
-    return crawls, recrawl
+    return crawls, recrawl, bare
 
 
 def crawl_cap(deadline: float, crawls_left: int) -> dict[str, str]:
@@ -975,7 +1045,11 @@ def main() -> None:
                         help="only the N=2,000 crawl (--quick: the smallest), under py-spy or cProfile")
     parser.add_argument("--no-cap", action="store_true",
                         help="no time budget: every crawl runs to the end (about 25 minutes at present)")
+    parser.add_argument("--bare-crawl", nargs=2, metavar=("ORIGIN", "N"), help=argparse.SUPPRESS)  # internal
     args = parser.parse_args()
+    if args.bare_crawl:
+        _bare_crawl_main(args.bare_crawl[0], int(args.bare_crawl[1]))
+        return
     plan = PLANS[args.quick]
     begun = time.monotonic()
     deadline = None if args.no_cap else begun + plan.budget_s - STORE_RESERVE_S
@@ -996,7 +1070,7 @@ def main() -> None:
         ceilings = extraction_ceiling(pages)
         print_table([{"extractor": k, "pages/s": f"{v:.1f}"} for k, v in ceilings.items()])
         ceiling = ceilings["ours, 2 processes"]
-        crawls, recrawl = crawl_all(plan, work, deadline)
+        crawls, recrawl, bare = crawl_all(plan, work, deadline)
         section(f"Throughput (x ceil: over the 2-process ceiling of {ceiling:.1f} pages/s; active: first request "
                 "-> last response)")
         print_table([throughput_row(r, ceiling) for r in crawls])
@@ -1012,7 +1086,7 @@ def main() -> None:
             db.close()
         print_table([{"write": k, "docs/s": f"{v:.0f}"} for k, v in store.items()])
         section(f"Summary (total {time.monotonic() - begun:.0f} s)")
-        print_table(summary(crawls, ceiling, recrawl, store))
+        print_table(summary(crawls, ceiling, recrawl, store, bare))
 
 
 if __name__ == "__main__":

@@ -166,3 +166,25 @@ def test_hand_written_copies_are_found_and_different_events_kept_apart(split: st
     assert result.precision >= 0.99, result.false_merges
     for kind in COPY_KINDS:
         assert result.recall(kind) >= 0.95, (kind, result.found, result.total)
+
+
+def test_the_trigram_prefilter_never_hides_a_near_duplicate() -> None:
+    """`may_be_near_duplicate` skips full comparisons; every pair `compare` calls near duplicates
+    (teasers, rewrites, reordered copies of both labelled splits and the generated corpus) must pass it."""
+    from newscrawler.dedup.sketch import LEAST_TRIGRAMS, compare, is_near_duplicate, may_be_near_duplicate, sketch
+    from tests.dedup_corpus import corpus
+
+    texts = [d.text for d in (*load("tune"), *load("heldout"), *corpus())]
+    sketches = [sketch(t) for t in texts]
+    near: list[float] = []
+    skipped = 0
+    for i, a in enumerate(sketches):
+        for b in sketches[i + 1:]:
+            sim = compare(a, b)
+            if is_near_duplicate(sim):
+                near.append(sim.trigrams)
+                assert may_be_near_duplicate(a, b)
+            elif not may_be_near_duplicate(a, b):
+                skipped += 1
+    assert len(near) >= 20 and skipped > len(near), (len(near), skipped)
+    assert min(near) < LEAST_TRIGRAMS + 0.15, "the corpus must hold near duplicates close to the threshold"

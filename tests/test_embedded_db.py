@@ -1,17 +1,21 @@
 """The embedded server as `newscrawler db` runs it: start/reuse/stop, and its accommodation of the
-nx-27017 datetime deviation (a `$set` of a datetime on an existing document stored a string)."""
+nx-27017 datetime deviation (a `$set` of a datetime on an existing document stored a string) and of
+its cost (one SQLite transaction per write command, not per document)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
-from pymongo import MongoClient
+from pymongo import InsertOne, MongoClient
+from pymongo.errors import BulkWriteError
 
 from newscrawler.store.embedded import EmbeddedServer
 from tests.conftest import PROJECT_DIR, free_port
@@ -46,6 +50,47 @@ def test_datetime_set_and_max_on_existing_document_stay_datetimes(server: Embedd
     since = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     for field in ("b", "m"):
         assert col.count_documents({field: {"$gte": since}}) == 1, field
+    client.close()
+
+
+def test_a_write_command_commits_once_and_fails_only_its_bad_documents(server: EmbeddedServer) -> None:
+    """A reader of the SQLite file (another connection, as every other client is) sees a bulk insert
+    all at once: one commit for the command. Per-document outcomes stay MongoDB's: in an unordered
+    batch only the duplicate fails; an ordered one stops there and keeps what it wrote before."""
+    client: MongoClient = MongoClient(server.start())
+    col = client.t.batch
+    col.insert_one({"_id": "seed"})  # the table exists before the reader looks
+    docs = [InsertOne({"_id": f"d{n}", "body": "نص " * 200}) for n in range(3000)]
+    docs[1500] = InsertOne({"_id": "seed"})
+    reader = sqlite3.connect(f"file:{server.db_dir / 't.db'}?mode=ro", uri=True, check_same_thread=False)
+    seen: list[int] = []
+    writing = threading.Event()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            count = reader.execute("SELECT count(*) FROM batch").fetchone()[0]
+            if writing.is_set():
+                seen.append(count)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    writing.set()
+    with pytest.raises(BulkWriteError) as unordered:
+        col.bulk_write(docs, ordered=False)
+    writing.clear()
+    done.set()
+    watcher.join()
+    assert [e["index"] for e in unordered.value.details["writeErrors"]] == [1500]
+    assert unordered.value.details["nInserted"] == 2999 and col.count_documents({}) == 3000
+    assert len(seen) >= 20, "the reader must have looked while the command ran"
+    assert set(seen) <= {1, 3000}, f"a reader saw a half-written batch: {sorted(set(seen))[:10]}"
+
+    with pytest.raises(BulkWriteError) as ordered:
+        col.bulk_write([InsertOne({"_id": "o1"}), InsertOne({"_id": "d7"}), InsertOne({"_id": "o2"})], ordered=True)
+    assert ordered.value.details["nInserted"] == 1
+    assert col.find_one({"_id": "o1"}) and not col.find_one({"_id": "o2"})
+    reader.close()
     client.close()
 
 

@@ -93,16 +93,22 @@ def test_an_insert_that_lost_a_race_counts_as_unchanged_and_overwrites_nothing(s
         racer.write_batch([clash])  # same canonical_url under another _id: never silently unstored
 
 
-def test_wrong_guesses_of_the_duplicate_index_take_the_reading_path(store: ArticleStore) -> None:
-    """`expect` lets the store skip its read; where the guess is wrong nothing is lost or stale."""
+def test_new_unchanged_and_changed_in_one_batch(mongo_uri: str, db_name: str, store: ArticleStore) -> None:
+    """One upsert decides the new and the unchanged; only the changed article is read (and archived)."""
+    watched, listener, client = watched_store(mongo_uri, db_name)
     stored = {"_id": "g1", "canonical_url": "https://x.example/g1", "title": "t", "text": "old", "content_hash": "h1"}
-    store.write_batch([stored])
+    same = {"_id": "g3", "canonical_url": "https://x.example/g3", "title": "t", "text": "same", "content_hash": "h4"}
+    watched.write_batch([stored, same])
     changed = {**stored, "text": "new", "content_hash": "h2"}
     absent = {"_id": "g2", "canonical_url": "https://x.example/g2", "title": "t", "text": "x", "content_hash": "h3"}
-    result = store.write_batch([changed, absent], expect={"g1": "new", "g2": "unchanged"})
-    assert result.updated == ["g1"] and result.new == ["g2"] and not result.unchanged
+    listener.reset()
+    result = watched.write_batch([changed, absent, same])
+    assert result.updated == ["g1"] and result.new == ["g2"] and result.unchanged == ["g3"]
+    # The upsert; for the changed one only: its read, its version, its update; the waiting-copies check.
+    assert listener.counts["update"] == 3 and listener.counts["find"] == 2, listener.counts
     assert store.articles.find_one({"_id": "g1"})["text"] == "new" and store.articles.find_one({"_id": "g2"})
     assert [v["text"] for v in store.history("g1")] == ["old"]
+    client.close()
 
 
 def test_a_batch_of_unchanged_revisits_is_one_round_trip(mongo_uri: str, db_name: str, store: ArticleStore) -> None:
@@ -114,9 +120,10 @@ def test_a_batch_of_unchanged_revisits_is_one_round_trip(mongo_uri: str, db_name
     watched = ArticleStore(client[db_name])
     docs = [{"_id": f"r{n}", "canonical_url": f"https://x.example/r{n}", "title": "t", "text": "x",
              "content_hash": f"h{n}", "url": f"https://x.example/r{n}"} for n in range(50)]
-    watched.write_batch(docs, expect={d["_id"]: "new" for d in docs})
     listener.reset()
-    result = watched.write_batch(docs, expect={d["_id"]: "unchanged" for d in docs})
+    assert len(watched.write_batch(docs).new) == 50 and listener.counts["update"] == 1, listener.counts
+    listener.reset()
+    result = watched.write_batch(docs)
     assert len(result.unchanged) == 50 and listener.count == 1
     client.close()
 
@@ -138,7 +145,7 @@ def test_a_metadata_only_change_is_a_new_version(store: ArticleStore) -> None:
     store.ensure_indexes()
     store.write_batch([doc()], now=T0)
     fixed = doc(published_at=datetime(2024, 5, 14, 22, 0, tzinfo=UTC), title="عنوان مصحح", authors=["سارة"])
-    result = store.write_batch([fixed], now=T0 + timedelta(hours=1), expect={"a1": "unchanged"})
+    result = store.write_batch([fixed], now=T0 + timedelta(hours=1))
     assert result.updated == ["a1"] and not result.unchanged
     stored = store.articles.find_one({"_id": "a1"})
     assert stored["version"] == 2 and stored["title"] == "عنوان مصحح" and stored["authors"] == ["سارة"]
@@ -149,17 +156,16 @@ def test_a_metadata_only_change_is_a_new_version(store: ArticleStore) -> None:
     assert (old["version"], old["title"], old["published_at"], old["changed_at"]) == (
         1, "عنوان", datetime(2024, 5, 15, 3, 12, tzinfo=UTC), T0)
     assert old["authors"] is None and old["record_hash"] != stored["record_hash"]
-    again = store.write_batch([fixed], now=T0 + timedelta(hours=2), expect={"a1": "unchanged"})
+    again = store.write_batch([fixed], now=T0 + timedelta(hours=2))
     assert again.unchanged == ["a1"] and store.articles.find_one({"_id": "a1"})["version"] == 2
 
 
 def test_an_unchanged_revisit_moves_visit_fields_only(mongo_uri: str, db_name: str, store: ArticleStore) -> None:
     watched, listener, client = watched_store(mongo_uri, db_name)
-    watched.write_batch([doc(http_etag='"v1"')], now=T0, expect={"a1": "new"})
+    watched.write_batch([doc(http_etag='"v1"')], now=T0)
     listener.reset()
     later = T0 + timedelta(days=3)
-    result = watched.write_batch([doc(http_etag='"v2"', crawl_id="c2", fetched_at=later)], now=later,
-                                 expect={"a1": "unchanged"})
+    result = watched.write_batch([doc(http_etag='"v2"', crawl_id="c2", fetched_at=later)], now=later)
     assert result.unchanged == ["a1"] and listener.count == 1, listener.counts
     stored = store.articles.find_one({"_id": "a1"})
     assert stored["changed_at"] == T0 and stored["version"] == 1
@@ -179,16 +185,14 @@ def test_a_document_stored_before_record_hash_takes_the_reading_path_once(
     watched, listener, client = watched_store(mongo_uri, db_name)
     later = T0 + timedelta(days=1)
     listener.reset()
-    result = watched.write_batch([doc(), doc("a2", title="عنوان آخر")], now=later,
-                                 expect={"a1": "unchanged", "a2": "unchanged"})
+    result = watched.write_batch([doc(), doc("a2", title="عنوان آخر")], now=later)
     assert result.unchanged == ["a1"] and result.updated == ["a2"]
     assert listener.count > 1, "the guess missed: read and decided"
     a1, a2 = store.articles.find_one({"_id": "a1"}), store.articles.find_one({"_id": "a2"})
     assert a1["version"] == 1 and a1["record_hash"] and a1["changed_at"] == later
     assert a2["version"] == 2 and a2["changed_at"] == later and a2["title"] == "عنوان آخر"
     listener.reset()
-    result = watched.write_batch([doc(), doc("a2", title="عنوان آخر")], now=later + timedelta(days=1),
-                                 expect={"a1": "unchanged", "a2": "unchanged"})
+    result = watched.write_batch([doc(), doc("a2", title="عنوان آخر")], now=later + timedelta(days=1))
     assert sorted(result.unchanged) == ["a1", "a2"] and listener.count == 1
     client.close()
 

@@ -17,12 +17,12 @@ in memory (they never change for a given content hash), so candidates seen again
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from newscrawler.article import Article
-from newscrawler.dedup.sketch import Sketch, compare, is_near_duplicate, period_of, sketch_of
+from newscrawler.dedup.sketch import Sketch, compare, is_near_duplicate, may_be_near_duplicate, period_of, sketch_of
 from newscrawler.store import ArticleStore
 from newscrawler.store.lsh import MAX_BUCKET, LshIndex
 
@@ -34,7 +34,6 @@ class Decision:
     duplicate_of: str | None
     reason: str | None = None  # "known" | "credited" | "exact" | "near"
     score: float | None = None
-    first_seen: bool = False  # the index had never seen this article (so the store has not either)
 
 
 @dataclass
@@ -91,8 +90,7 @@ class Deduplicator:
             for key in p.keys:
                 batch_buckets.setdefault(key, []).append(p.article.id)
         self._remember(pending, known, decided, full)
-        return [d if d is not None else replace(decided[a.id], first_seen=a.id not in known)
-                for d, a in zip(decisions, articles, strict=True)]
+        return [d if d is not None else decided[a.id] for d, a in zip(decisions, articles, strict=True)]
 
     def _decide(self, p: _Pending, stored_originals: set[str], fresh: dict[str, _Pending],
                 decided: dict[str, Decision], buckets: dict[str, list[str]],
@@ -117,6 +115,8 @@ class Deduplicator:
             if attrs.get("source_article_id") == own:
                 continue  # a copy crediting this article: it is the copy's original, not a duplicate
             exact = attrs.get("content_hash") == article.content_hash
+            if not exact and not may_be_near_duplicate(p.sig, candidate_sig):
+                continue
             sim = compare(p.sig, candidate_sig)
             if exact or is_near_duplicate(sim):
                 seen = LshIndex.seen_at(attrs) or datetime.max.replace(tzinfo=UTC)

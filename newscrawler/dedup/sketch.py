@@ -178,6 +178,16 @@ REWRITE_TRIGRAMS_WITHOUT_FIGURES = 0.6
 REWRITE_NUMBERS = 0.9
 
 
+# Every rule below needs at least this share of shared word 3-grams.
+LEAST_TRIGRAMS = min(VERBATIM_TRIGRAMS, REWRITE_TRIGRAMS, REWRITE_TRIGRAMS_WITHOUT_FIGURES)
+
+
+def may_be_near_duplicate(a: Sketch, b: Sketch) -> bool:
+    """False when `compare` cannot make them near duplicates: one containment instead of four
+    measures for the many band-sharing candidates that are not (same decisions, less CPU)."""
+    return _containment(a.trigrams, b.trigrams) >= LEAST_TRIGRAMS
+
+
 def is_near_duplicate(sim: Similarity) -> bool:
     verbatim = (sim.trigrams >= VERBATIM_TRIGRAMS and sim.sentences >= VERBATIM_SENTENCES
                 and sim.numbers >= VERBATIM_NUMBERS)

@@ -12,7 +12,7 @@ MarkRunFailed action records it in the stats, so the run record shows it and `sc
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -28,7 +28,9 @@ FAILED_STAT = "newscrawler/failed"
 
 
 def json_view(item: Any) -> dict[str, Any]:
-    data = asdict(item) if is_dataclass(item) and not isinstance(item, type) else dict(item)
+    # A shallow view: validation only reads it (asdict's deep copy cost more than the validation).
+    data = ({f.name: getattr(item, f.name) for f in fields(item)} if is_dataclass(item) and not isinstance(item, type)
+            else dict(item))
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
 
 

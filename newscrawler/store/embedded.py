@@ -94,6 +94,62 @@ def patch_compound_id_indexes() -> None:
     IndexManager.create_index = create_index  # type: ignore[method-assign]
 
 
+_WRITE_COMMANDS = frozenset({"insert", "update", "delete"})
+
+
+def _write_command(msg: Any) -> dict[str, Any] | None:
+    """The body of an OP_MSG insert/update/delete outside a client transaction, else None."""
+    if not isinstance(msg, dict):
+        return None
+    for section_type, doc in msg.get("sections") or ():
+        if section_type == "body" and isinstance(doc, dict):
+            if "autocommit" in doc or "startTransaction" in doc:
+                return None  # the client's own transaction: its session owns BEGIN/COMMIT
+            return doc if next(iter(doc), None) in _WRITE_COMMANDS else None
+    return None
+
+
+def patch_batch_transactions() -> None:
+    """One SQLite transaction per write command instead of one per document.
+
+    neosqlite runs in autocommit mode, so a bulk write of 100 documents made 100 commits, each
+    writing the touched b-tree pages (documents, `_id` and every field index) to the WAL again:
+    most of a batch's cost. Here an insert/update/delete command runs inside BEGIN … COMMIT, under
+    the handler's per-database lock, so nothing else uses the connection meanwhile. The reply is
+    sent after COMMIT, so an acknowledged write is as durable as before; a document that fails
+    (duplicate key) fails alone, as SQLite undoes only the failing statement; what a command wrote
+    before an exception is committed, as autocommit would have kept it."""
+    from nx_27017 import handler as nx_handler
+
+    cls = nx_handler.NeoSQLiteHandler
+    if getattr(cls.handle_insert, "_newscrawler_patched", False):
+        return
+
+    def in_transaction(method: Any) -> Any:
+        inner = method.__wrapped__  # the handler body under nx-27017's per-database lock
+
+        def run(self: Any, msg: Any, *args: Any, **kwargs: Any) -> Any:
+            body = _write_command(msg)
+            if body is None or self._is_gridfs_collection(str(next(iter(body.values())))):  # GridFS BEGINs itself
+                return inner(self, msg, *args, **kwargs)
+            sqlite = self.get_database(body.get("$db", "test")).db
+            if sqlite.in_transaction:
+                return inner(self, msg, *args, **kwargs)
+            sqlite.execute("BEGIN")
+            try:
+                return inner(self, msg, *args, **kwargs)
+            finally:
+                if sqlite.in_transaction:  # SQLite may have rolled back already (disk full, I/O)
+                    sqlite.execute("COMMIT")
+
+        wrapped = nx_handler._serialize(run)
+        wrapped._newscrawler_patched = True
+        return wrapped
+
+    cls.handle_insert = in_transaction(cls.handle_insert)  # type: ignore[method-assign]
+    cls.handle_command = in_transaction(cls.handle_command)  # type: ignore[method-assign]
+
+
 class EmbeddedServerError(RuntimeError):
     """The embedded server cannot be started or reached; the message is one line for the operator."""
 
@@ -399,6 +455,7 @@ def serve(data_dir: Path, port: int, host: str) -> None:
     nothing, when the file names a live process (the data dir's server runs already)."""
     patch_datetime_updates()
     patch_compound_id_indexes()
+    patch_batch_transactions()
     from nx_27017.nx_27017 import main as nx_main
 
     data_dir = Path(os.path.abspath(data_dir))

@@ -215,8 +215,7 @@ class ArticleStore:
         for waiting in list(self.awaiting.find({"_id": {"$in": list(docs)}}, {"_id": 1})):
             self.link_waiting_copies(waiting["_id"], now)
 
-    def write_batch(self, docs: list[dict[str, Any]], now: datetime | None = None,
-                    expect: dict[str, str] | None = None) -> BatchResult:
+    def write_batch(self, docs: list[dict[str, Any]], now: datetime | None = None) -> BatchResult:
         """Upsert a batch of extracted articles; returns which ids were new, updated, unchanged.
 
         New: inserted with version 1. Same record (RECORD_FIELDS, compared by `record_hash`): only
@@ -225,28 +224,21 @@ class ArticleStore:
         `modified_at` becomes the page's modified date, or now when the text changed and the page
         gives none. `changed_at` moves on insert and on every such change, never on a mere visit.
 
-        `expect` (from the duplicate index, which has already read what it knows of these articles):
-        id -> "new" or "unchanged". Those are written without reading them first, so a batch of new
-        articles costs an insert and the waiting-copies check, a batch of unchanged revisits one
-        update, filtered on the stored `record_hash`; where the guess was wrong (another worker, a write
-        that never happened, metadata that changed under the same text, a document stored before
-        `record_hash` existed) the article takes the reading path.
+        One bulk upsert decides new and unchanged articles without reading them: filtered on `_id`
+        and the record's hash, it matches an unchanged article (the visit fields move) and inserts a
+        new one; for a changed article (or one stored before `record_hash` existed) the insert hits
+        the `_id` (duplicate key, as on any MongoDB) and only those take the reading path, which
+        archives the previous version. A batch of new articles or of unchanged revisits is one
+        round trip (plus the waiting-copies check after inserts).
         """
         now = now or datetime.now(UTC)
         latest: dict[str, dict[str, Any]] = {}
         for doc in docs:  # the same article twice in one batch: the last fetch wins
             latest[doc["_id"]] = doc
         hashes = {i: record_hash(d) for i, d in latest.items()}
-        expect = expect or {}
-        guessed = {i: expect[i] for i in latest if expect.get(i) in ("new", "unchanged")}
-        result = BatchResult()
-        if guessed:
-            result, unsure = self._write_guessed({i: latest[i] for i in guessed}, guessed, hashes, now)
-            rest = {i: d for i, d in latest.items() if i not in guessed or i in unsure}
-        else:
-            rest = latest
-        if rest:
-            read = self._write_read(rest, hashes, now)
+        result, differ = self._upsert_unread(latest, hashes, now)
+        if differ:
+            read = self._write_read({i: latest[i] for i in differ}, hashes, now)
             result.new += read.new
             result.updated += read.updated
             result.unchanged += read.unchanged
@@ -254,33 +246,31 @@ class ArticleStore:
             self._link_copies({i: latest[i] for i in (*result.new, *result.updated)}, now)
         return result
 
-    def _write_guessed(self, docs: dict[str, dict[str, Any]], guessed: dict[str, str], hashes: dict[str, str],
-                       now: datetime) -> tuple[BatchResult, set[str]]:
-        """One bulk_write without a read; returns the result and the ids whose guess was wrong."""
-        result = BatchResult()
-        ops: list[InsertOne[dict[str, Any]] | UpdateOne] = []
-        keys: list[str] = []
-        for _id, doc in docs.items():
-            fields = {k: v for k, v in doc.items() if k not in _STORE_OWNED}
-            keys.append(_id)
-            if guessed[_id] == "new":
-                ops.append(InsertOne(_new_document(_id, fields, hashes[_id], now)))
-                result.new.append(_id)
-            else:
-                # Matches only if the stored record is this one: other metadata under the same text,
-                # or a document without record_hash, falls through to the reading path.
-                visit = {k: fields[k] for k in _VISIT_FIELDS if k in fields}
-                ops.append(UpdateOne({"_id": _id, "record_hash": hashes[_id]}, {"$set": {**visit, "last_seen_at": now}}))
-                result.unchanged.append(_id)
-        existed, matched = _insert_or_update(self.articles, ops, keys)
-        unsure = set(existed)  # stored after all: read and decide
-        if matched < len(result.unchanged):
-            # Which ones missed is not reported: the reading path decides them all (one read; the
-            # visit fields of those that did match are set again, to the same values).
-            unsure |= set(result.unchanged)
-        result.new = [i for i in result.new if i not in unsure]
-        result.unchanged = [i for i in result.unchanged if i not in unsure]
-        return result, unsure
+    def _upsert_unread(self, docs: dict[str, dict[str, Any]], hashes: dict[str, str],
+                       now: datetime) -> tuple[BatchResult, list[str]]:
+        """One unordered bulk of upserts keyed on (_id, record_hash); returns what it decided and the
+        ids whose stored record differs (duplicate key on insert), in batch order."""
+        keys = list(docs)
+        ops = []
+        for _id in keys:
+            fields = {k: v for k, v in docs[_id].items() if k not in _STORE_OWNED}
+            visit = {k: fields.pop(k) for k in _VISIT_FIELDS if k in fields}
+            ops.append(UpdateOne({"_id": _id, "record_hash": hashes[_id]},
+                                 {"$set": {**visit, "last_seen_at": now},
+                                  "$setOnInsert": {**fields, "version": 1, "first_seen_at": now, "changed_at": now}},
+                                 upsert=True))
+        try:
+            outcome = self.articles.bulk_write(ops, ordered=False).bulk_api_result
+        except BulkWriteError as exc:
+            outcome = exc.details
+            errors = outcome.get("writeErrors", [])
+            if not errors or any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+        inserted = {u["index"] for u in outcome.get("upserted", [])}
+        differ = {e["index"] for e in outcome.get("writeErrors", [])}
+        result = BatchResult(new=[keys[i] for i in sorted(inserted)],
+                             unchanged=[k for i, k in enumerate(keys) if i not in inserted and i not in differ])
+        return result, [keys[i] for i in sorted(differ)]
 
     def _write_read(self, latest: dict[str, dict[str, Any]], hashes: dict[str, str], now: datetime) -> BatchResult:
         stored = self.existing(list(latest))

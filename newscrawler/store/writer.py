@@ -69,15 +69,12 @@ class ArticleWriter:
                             continue
                     survivors.append(article)
         if survivors:
-            # What the duplicate index already knows spares the store its read (write_batch's `expect`).
-            expect = {i: "new" if d.first_seen else "unchanged"
-                      for i, d in report.decisions.items() if d.first_seen or d.reason == "known"}
             # The time is taken at each attempt, not once before the retries: `changed_at` must be close
             # to the moment the write becomes visible, or an exporter polling by changed_at could pass
             # it before it commits (the export's settle window covers one attempt, not all of them).
             for _, result in self._attempt(
                     "store", lambda part: self.store.write_batch([to_document(a) for a in part],
-                                                                 now=now or datetime.now(UTC), expect=expect),
+                                                                 now=now or datetime.now(UTC)),
                     survivors, report):
                 report.stored.new += result.new
                 report.stored.updated += result.updated
