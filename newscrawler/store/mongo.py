@@ -47,23 +47,20 @@ RECORD_FIELDS = ("title", "text", "published_at", "authors", "language", "sectio
 _ARCHIVED = (*RECORD_FIELDS, "content_hash", "modified_at", "fetched_at", "url", "changed_at")
 
 
-def _hashable(value: Any) -> Any:
-    """A field as BSON stores it: datetimes at millisecond precision, naive ones taken as UTC, so a
-    hash of the extracted value equals the hash of the value read back."""
-    if isinstance(value, datetime):  # as bson encodes it: UTC milliseconds, microseconds floored
+def _bson_date(value: Any) -> dict[str, int]:
+    """A datetime as BSON stores it: UTC milliseconds, microseconds floored, naive taken as UTC, so a
+    hash of the extracted value equals the hash of the value read back. Anything else that JSON has
+    no form for (a set, bytes) cannot be stored in a record: TypeError."""
+    if isinstance(value, datetime):
         utc = value - value.utcoffset() if value.utcoffset() is not None else value  # type: ignore[operator]
         return {"$date": calendar.timegm(utc.timetuple()) * 1000 + utc.microsecond // 1000}
-    if isinstance(value, (list, tuple)):
-        return [_hashable(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
     raise TypeError(f"cannot store {type(value).__name__} in an article record")
 
 
 def record_hash(doc: dict[str, Any]) -> str:
     """Hash of RECORD_FIELDS (a missing field counts as null): equal hashes, equal article."""
-    payload = json.dumps([_hashable(doc.get(f)) for f in RECORD_FIELDS], ensure_ascii=False,
-                         separators=(",", ":"))
+    payload = json.dumps([doc.get(f) for f in RECORD_FIELDS], ensure_ascii=False, separators=(",", ":"),
+                         default=_bson_date)
     return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
 
 
