@@ -2,8 +2,11 @@
 
 Group commit: an item joins the queue and its process_item waits (a Deferred) until its batch has
 been deduplicated and stored by the crawler's database thread (newscrawler/store/writer.py). While
-one batch is being written the next one gathers, up to STORE_BATCH_SIZE; so batches grow with the
-load and an item never waits for a timer. A database that is slow or away holds the items, and
+one batch is being written the next one gathers, up to STORE_BATCH_SIZE. A batch also waits up to
+STORE_BATCH_WAIT_SECONDS for more articles before it is written: most of a batch's database work
+is per batch (a dedup decision is 5 round trips whatever its size), and without the wait a crawl
+wrote batches of ~3 articles (measured: 6.7 → 4.1 ms of database CPU and 10.9 → 8.6 ms of crawl
+CPU per article, 51 → 59 articles/s, in `make bench`'s crawl of 2,000 pages). A database that is slow or away holds the items, and
 through Scrapy's scraper slot the downloader, instead of the reactor: the crawl pauses, it does not
 freeze. After STORE_WRITE_RETRIES the batch's articles go to the quarantine with every field
 (`newscrawler replay` stores them), the crawl stops with finish reason `database_error`, and what
@@ -47,6 +50,9 @@ class MongoStorePipeline:
         self.writer: ArticleWriter | None = None
         self.busy = False
         self.failed = False
+        self.batch_wait = settings.getfloat("STORE_BATCH_WAIT_SECONDS", 1.0)
+        self.waiting: Any = None  # the pending call that ends a batch's wait
+        self.waited = False  # the gathering batch has waited its time: write it as it is
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MongoStorePipeline:
@@ -75,6 +81,15 @@ class MongoStorePipeline:
     def _next_batch(self) -> None:
         if self.busy or not self.queue or self.writer is None:
             return
+        if len(self.queue) < self.batch_size and self.batch_wait > 0 and not self.waited and not self.failed:
+            if self.waiting is None:
+                from twisted.internet import reactor
+
+                self.waiting = reactor.callLater(self.batch_wait, self._wait_over)
+            return
+        if self.waiting is not None and self.waiting.active():
+            self.waiting.cancel()
+        self.waiting, self.waited = None, False
         batch, self.queue = self.queue[:self.batch_size], self.queue[self.batch_size:]
         self.busy = True
         articles = [article for article, _ in batch]
@@ -87,6 +102,10 @@ class MongoStorePipeline:
         else:
             written = in_db_thread(self.crawler, writer.write, articles)
         written.addBoth(self._written, batch)
+
+    def _wait_over(self) -> None:
+        self.waiting, self.waited = None, True
+        self._next_batch()
 
     def _written(self, report: WriteReport | Failure, batch: list[tuple[Article, Deferred[Any]]]) -> None:
         self.busy = False

@@ -48,6 +48,7 @@ MONGO_SERVER_SELECTION_TIMEOUT_MS = 30_000
 # Dedup and store run in batches on a database thread (group commit: a batch gathers while the
 # previous one is written, so no timer is needed). See pipelines/store.py.
 STORE_BATCH_SIZE = 100  # the largest batch of articles deduplicated and written together
+STORE_BATCH_WAIT_SECONDS = 1.0  # a smaller batch waits this long for more articles (0: write at once)
 STORE_WRITE_RETRIES = 3  # retries of a refused batch before its articles are quarantined and the crawl stops
 # Where a batch goes when the database refuses it after all retries: nothing is lost.
 # Items that failed a stage (extraction, normalise, dedup, store), with their raw page or fields:

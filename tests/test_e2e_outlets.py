@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
@@ -130,3 +131,21 @@ def test_aggregator_copies_record_source_and_link_to_the_original(replica, run_c
     assert linked == 2
     for a in almada["articles"]:
         assert docs[path_key(a["path"])]["duplicate_of"] is None, "an original is never a copy of its copy"
+
+
+def test_a_store_batch_waits_for_more_articles(replica, run_crawl, store: ArticleStore) -> None:
+    """STORE_BATCH_WAIT_SECONDS: the replica's articles are written in one or two batches; without
+    the wait each is written as soon as it arrives while the writer is idle."""
+    server = replica("almada")
+    articles = len(expected_for("almada")["articles"])
+
+    def batches(run) -> int:  # type: ignore[no-untyped-def]
+        assert run.returncode == 0, run.output[-3000:]
+        found = re.search(r"'store/batches': (\d+)", run.output)
+        assert found, run.output[-3000:]
+        return int(found.group(1))
+
+    gathered = batches(run_crawl("almada", server.origin))
+    assert store.articles.count_documents({}) == articles >= 6
+    at_once = batches(run_crawl("almada", server.origin, "-s", "INCREMENTAL=False", "-s", "STORE_BATCH_WAIT_SECONDS=0"))
+    assert gathered <= 2 < 3 <= at_once, (gathered, at_once)  # measured: 1-2 and 7 (one per article)
