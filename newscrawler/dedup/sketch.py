@@ -94,7 +94,7 @@ class Sketch:
 
     def to_document(self) -> dict[str, object]:
         return {"w": _pack(self.words), "t": _pack(self.trigrams), "s": _pack(self.sentences),
-                "lead": list(self.opening), "numbers": list(self.numbers), "mh": _pack_array(self.minhash)}
+                "lead": list(self.opening), "numbers": list(self.numbers), "mh": _pack(self.minhash)}
 
     @classmethod
     def from_document(cls, doc: dict[str, object]) -> Sketch | None:
@@ -103,7 +103,7 @@ class Sketch:
             return None
         opening = tuple(doc.get("lead", []))  # type: ignore[call-overload]
         return cls(_unpack(doc["w"]), _unpack(doc["t"]), _unpack(doc["s"]), opening[:LEAD_SENTENCES], opening,
-                   tuple(doc.get("numbers", [])), _unpack_array(doc["mh"]))  # type: ignore[call-overload]
+                   tuple(doc.get("numbers", [])), _unpack(doc["mh"]))  # type: ignore[call-overload]
 
 
 def _hashed(values: set[str]) -> np.ndarray:
@@ -115,14 +115,6 @@ def _pack(values: np.ndarray) -> str:
 
 
 def _unpack(text: object) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(str(text)), dtype=np.uint32).copy()
-
-
-def _pack_array(values: np.ndarray) -> str:
-    return base64.b64encode(values.astype(np.uint32).tobytes()).decode()
-
-
-def _unpack_array(text: object) -> np.ndarray:
     return np.frombuffer(base64.b64decode(str(text)), dtype=np.uint32).copy()
 
 
