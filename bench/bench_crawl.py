@@ -42,7 +42,8 @@ Figures (printed, never asserted; other work on the machine shows in them):
   same server (with the same indexes): the writer's own cost.
 - --profile (instead of the above): the N = 2,000 crawl under py-spy if installed (all threads of
   the crawl process, sampled), else cProfile (its main thread, which runs the reactor), and the
-  functions it spends its time in. --quick: N = 200 and 600 and smaller samples, to try it out.
+  functions it spends its time in. BENCH_SPY_ARGS adds py-spy options (`--gil`: only the thread
+  holding the GIL, i.e. CPU); BENCH_PROFILE_OUT keeps the raw samples at that path. --quick: N = 200 and 600 and smaller samples, to try it out.
 """
 
 from __future__ import annotations
