@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import datasketch  # noqa: F401  (sketch.py imports it lazily; the workers' forkserver preloads it here, once)
+
 from newscrawler.article import Article
 from newscrawler.dedup.sketch import attach, sketch
 from newscrawler.extract import extract_article

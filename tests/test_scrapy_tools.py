@@ -156,3 +156,21 @@ def test_scrapy_check_fails_on_a_broken_sample_article_and_on_the_wrong_site(rep
     assert "[almada] parse (@article post-hook) ... FAIL" in output, output[-3000:]
     assert "0 articles extracted, expected 1" in output
     assert re.search(r"\[rudaw\] parse \(errback\)", output), output[-3000:]
+
+
+def test_the_crawl_process_leaves_the_extraction_stack_to_the_workers() -> None:
+    """Spiders, pipelines and the dedup decision import neither datasketch nor its scipy (~1 s of
+    CPU per crawl); the workers get the extraction function by name (LazyCall) and run it."""
+    import pickle
+
+    from newscrawler.lazy_call import LazyCall
+
+    probe = ("import sys, spiders.outlets, pipelines.store, newscrawler.dedup.detector, "
+             "newscrawler.scrapy_ext.extraction as x; "
+             "print(sorted(m for m in ('datasketch', 'scipy', 'newscrawler.prepare') if m in sys.modules)); "
+             "print(x.extract_normalised.module)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split("\n")[:2] == ["[]", "newscrawler.prepare"], out.stdout
+    call = pickle.loads(pickle.dumps(LazyCall("newscrawler.normalise.text", "match_key")))
+    assert call("الأخبار") == __import__("newscrawler.normalise.text", fromlist=["match_key"]).match_key("الأخبار")

@@ -34,11 +34,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash
 
 from newscrawler.normalise.text import match_key
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 BANDS, ROWS = 10, 3  # over content words: P(candidate) = 1-(1-J^3)^10: 0.91 at J=0.6, 0.24 at J=0.3
 LEAD_SENTENCES = 2  # first sentences indexed for teasers
@@ -56,6 +59,10 @@ _STOPWORDS = frozenset(match_key(
 
 @cache
 def _template() -> MinHash:
+    # Imported where sketches are made: datasketch loads scipy (~0.8 s of CPU), which the crawl
+    # process, which only compares sketches, never needs (the workers' forkserver loads it once).
+    from datasketch import MinHash
+
     return MinHash(num_perm=BANDS * ROWS, seed=1)
 
 

@@ -27,7 +27,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import DeferredSemaphore
 
 from newscrawler.article import Article
-from newscrawler.prepare import extract_normalised
+from newscrawler.lazy_call import LazyCall
 from newscrawler.scrapy_ext.offload import deferred_from_future
 
 log = logging.getLogger(__name__)
@@ -44,11 +44,16 @@ class WorkerDied(Exception):
     """The worker process died while extracting the page (killed, out of memory, crashed)."""
 
 
+# Preloaded in the workers' forkserver; never imported by the crawl process (see LazyCall).
+PREPARE = "newscrawler.prepare"
+extract_normalised = LazyCall(PREPARE, "extract_normalised")
+
+
 def _context() -> Any:
     # forkserver: workers are forked from a clean server process that has imported the extractor
     # once, never from the crawl process (its reactor, threads and sockets must not be forked).
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["newscrawler.prepare"])
+    context.set_forkserver_preload([PREPARE])
     return context
 
 
