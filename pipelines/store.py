@@ -6,9 +6,9 @@ one batch is being written the next one gathers, up to STORE_BATCH_SIZE. A batch
 STORE_BATCH_WAIT_SECONDS for more articles before it is written: most of a batch's database work
 is per batch (a dedup decision is 5 round trips whatever its size), and without the wait a crawl
 wrote batches of ~3 articles (measured: 6.7 → 4.1 ms of database CPU and 10.9 → 8.6 ms of crawl
-CPU per article, 51 → 59 articles/s, in `make bench`'s crawl of 2,000 pages). A database that is slow or away holds the items, and
-through Scrapy's scraper slot the downloader, instead of the reactor: the crawl pauses, it does not
-freeze. After STORE_WRITE_RETRIES the batch's articles go to the quarantine with every field
+CPU per article, 51 → 59 articles/s, in `make bench`'s crawl of 2,000 pages). A database that is
+slow or away holds the items, and through Scrapy's scraper slot the downloader, instead of the
+reactor: the crawl pauses, it does not freeze. After STORE_WRITE_RETRIES the batch's articles go to the quarantine with every field
 (`newscrawler replay` stores them), the crawl stops with finish reason `database_error`, and what
 is still in flight is quarantined without waiting for the database again.
 
