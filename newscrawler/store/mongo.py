@@ -251,11 +251,11 @@ class ArticleStore:
         ops = []
         for _id in keys:
             fields = {k: v for k, v in docs[_id].items() if k not in _STORE_OWNED}
-            visit = {k: fields.pop(k) for k in _VISIT_FIELDS if k in fields}
-            ops.append(UpdateOne({"_id": _id, "record_hash": hashes[_id]},
-                                 {"$set": {**visit, "last_seen_at": now},
-                                  "$setOnInsert": {**fields, "version": 1, "first_seen_at": now, "changed_at": now}},
-                                 upsert=True))
+            # The new document the reading path would insert, split: what a visit moves, the rest.
+            on_insert = _new_document(_id, fields, hashes[_id], now)
+            visit = {k: on_insert.pop(k) for k in (*_VISIT_FIELDS, "last_seen_at") if k in on_insert}
+            key = {"_id": on_insert.pop("_id"), "record_hash": on_insert.pop("record_hash")}
+            ops.append(UpdateOne(key, {"$set": visit, "$setOnInsert": on_insert}, upsert=True))
         try:
             outcome = self.articles.bulk_write(ops, ordered=False).bulk_api_result
         except BulkWriteError as exc:
@@ -321,7 +321,7 @@ class ArticleStore:
         if version_ops:  # history first: a crash between the two never loses the old record
             self.versions.bulk_write(version_ops, ordered=False)
         if article_ops:
-            raced, _ = _insert_or_update(self.articles, article_ops, op_keys)
+            raced = _insert_or_update(self.articles, article_ops, op_keys)
             if raced:  # another worker inserted the same article between our read and write
                 result.new = [i for i in result.new if i not in raced]
                 result.unchanged.extend(sorted(raced))
@@ -340,11 +340,11 @@ def _new_document(_id: str, fields: dict[str, Any], hashed: str, now: datetime) 
             "changed_at": now}
 
 
-def _insert_or_update(collection: Collection[dict[str, Any]], ops: list[Any], keys: list[str]) -> tuple[set[str], int]:
+def _insert_or_update(collection: Collection[dict[str, Any]], ops: list[Any], keys: list[str]) -> set[str]:
     """bulk_write(ops) unordered; returns the `_id`s of inserts that found the article already
-    stored (duplicate key on `_id`) and how many updates matched. Any other write error is raised."""
+    stored (duplicate key on `_id`). Any other write error is raised."""
     try:
-        outcome = collection.bulk_write(ops, ordered=False)
+        collection.bulk_write(ops, ordered=False)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         if not errors or any(e.get("code") != DUPLICATE_KEY or not isinstance(ops[e["index"]], InsertOne)
@@ -356,5 +356,5 @@ def _insert_or_update(collection: Collection[dict[str, Any]], ops: list[Any], ke
         present = {d["_id"] for d in collection.find({"_id": {"$in": sorted(existed)}}, {"_id": 1})}
         if present != existed:
             raise
-        return existed, int(exc.details.get("nMatched", 0))
-    return set(), outcome.matched_count
+        return existed
+    return set()
